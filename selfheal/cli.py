@@ -8,8 +8,6 @@ import sys
 # ``func(args) -> int``. Modules must import heavy libraries lazily.
 COMMAND_MODULES = (
     'selfheal.plugin_dir',
-    'selfheal.validate.command',
-    'selfheal.lab.command',
 )
 
 
@@ -21,13 +19,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     subparsers.required = True
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
