@@ -1,0 +1,202 @@
+"""SelfHealing::Mistral::Workflow in the real Heat engine, on a real Mistral.
+
+The engine runs in-process; Mistral is a real server on 127.0.0.1. The
+client is wrapped only to inject what Mistral cannot do on demand: a
+server error, or being unreachable.
+"""
+
+import textwrap
+
+from keystoneauth1 import exceptions as ks_exceptions
+from mistralclient.api import base as mistral_base
+import pytest
+
+from heat.common import exception
+
+from heat_plugins import definition_checks
+from tests.unit.mistral_boundary import NAMESPACE
+
+WORKFLOWS = textwrap.dedent("""\
+    ---
+    version: '2.0'
+
+    unit.greet:
+      description: Say hello.
+      input:
+        - who
+        - greeting: Hello
+      tasks:
+        greet:
+          action: std.echo output="<% $.greeting %>, <% $.who %>"
+          publish:
+            text: <% task().result %>
+          on-success: done
+        done:
+          action: std.noop
+
+    unit.farewell:
+      input:
+        - who
+      tasks:
+        bye:
+          action: std.echo output="Bye, <% $.who %>"
+    """)
+
+STACK = textwrap.dedent("""\
+    heat_template_version: 2021-04-16
+    resources:
+      workflows:
+        type: SelfHealing::Mistral::Workflow
+        properties:
+          definition: {get_file: workflows.yaml}
+          namespace: unit-tests
+    outputs:
+      names: {value: {get_attr: [workflows, workflow_names]}}
+      ids: {value: {get_attr: [workflows, workflow_ids]}}
+      inputs: {value: {get_attr: [workflows, workflow_inputs]}}
+    """)
+
+
+def _in_mistral(mistral):
+    return {wf.name: wf for wf in mistral.real.list(namespace=NAMESPACE)}
+
+
+def _stack(heat, definition=WORKFLOWS, template=STACK, existing=None):
+    return heat.build_stack(heat.context(), 'mistral_stack', template,
+                            files={'workflows.yaml': definition},
+                            existing=existing)
+
+
+def _create(stack):
+    stack.validate()
+    stack.store()
+    stack.create()
+    return stack
+
+
+def test_create_makes_every_workflow_of_the_file(heat, mistral):
+    stack = _create(_stack(heat))
+
+    assert stack.state == (stack.CREATE, stack.COMPLETE), stack.status_reason
+    live = _in_mistral(mistral)
+    assert set(live) == {'unit.greet', 'unit.farewell'}
+    outputs = heat.outputs(stack)
+    assert outputs['names'] == ['unit.greet', 'unit.farewell']
+    assert outputs['ids'] == {name: wf.id for name, wf in live.items()}
+    assert outputs['inputs']['unit.greet'] == ['who', {'greeting': 'Hello'}]
+
+
+def test_update_changes_the_definition_in_place(heat, mistral):
+    stack = _create(_stack(heat))
+    before = {n: wf.id for n, wf in _in_mistral(mistral).items()}
+
+    changed = WORKFLOWS.replace('greeting: Hello', 'greeting: Bonjour')
+    stack.update(_stack(heat, changed, existing=stack))
+
+    assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
+    live = _in_mistral(mistral)
+    assert {n: wf.id for n, wf in live.items()} == before
+    assert 'Bonjour' in mistral.real.get(
+        'unit.greet', namespace=NAMESPACE).definition
+
+
+def test_update_adds_and_drops_workflows(heat, mistral):
+    stack = _create(_stack(heat))
+    greet_id = _in_mistral(mistral)['unit.greet'].id
+
+    changed = WORKFLOWS.replace('unit.farewell:', 'unit.goodbye:')
+    stack.update(_stack(heat, changed, existing=stack))
+
+    assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
+    live = _in_mistral(mistral)
+    assert set(live) == {'unit.greet', 'unit.goodbye'}
+    assert live['unit.greet'].id == greet_id
+    assert heat.outputs(stack)['names'] == ['unit.greet', 'unit.goodbye']
+
+
+def test_check_and_delete(heat, mistral):
+    stack = _create(_stack(heat))
+    stack.check()
+    assert stack.state == (stack.CHECK, stack.COMPLETE), stack.status_reason
+
+    mistral.real.delete('unit.farewell', namespace=NAMESPACE)
+    stack.check()
+    assert stack.state == (stack.CHECK, stack.FAILED)
+    assert 'workflows missing: unit.farewell' in (
+        stack['workflows'].status_reason)
+
+    stack.delete()
+    assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
+    assert _in_mistral(mistral) == {}
+
+
+def test_delete_tolerates_workflows_already_gone(heat, mistral):
+    stack = _create(_stack(heat))
+    mistral.real.delete('unit.greet', namespace=NAMESPACE)
+    stack.delete()
+
+    assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
+
+
+def test_server_error_on_create_fails_clearly_and_leaves_nothing(heat,
+                                                                 mistral):
+    mistral.fail['create'] = mistral_base.APIException(
+        500, 'Internal Server Error')
+    stack = _create(_stack(heat))
+
+    assert stack.state == (stack.CREATE, stack.FAILED)
+    assert stack['workflows'].status_reason == (
+        'Error: resources.workflows: Mistral failed while storing the '
+        'definition: Internal Server Error')
+    assert _in_mistral(mistral) == {}
+
+
+def test_unreachable_mistral_fails_clearly(heat, mistral):
+    mistral.fail['validate'] = ks_exceptions.ConnectFailure(
+        'Unable to establish connection to http://127.0.0.1:8989/v2')
+    stack = _create(_stack(heat))
+
+    assert stack.state == (stack.CREATE, stack.FAILED)
+    assert stack['workflows'].status_reason == (
+        'Error: resources.workflows: Mistral is unreachable while '
+        'validating: Unable to establish connection to '
+        'http://127.0.0.1:8989/v2')
+    assert _in_mistral(mistral) == {}
+
+
+def _validation_error(heat, definition):
+    with pytest.raises(exception.StackValidationFailed) as err:
+        _stack(heat, definition).validate()
+    return str(err.value)
+
+
+def test_dsl_error_is_refused_before_anything_is_created(heat, mistral):
+    broken = WORKFLOWS.replace('on-success: done', 'on-sucess: done')
+    message = _validation_error(heat, broken)
+
+    assert message == (
+        'resources.workflows.properties.definition: Invalid DSL: '
+        "Additional properties are not allowed ('on-sucess' was unexpected) "
+        '(line 14)')
+    assert _in_mistral(mistral) == {}
+
+
+def test_unknown_action_is_refused(heat, mistral):
+    broken = WORKFLOWS.replace('action: std.noop', 'action: nova.servers_fix')
+    message = _validation_error(heat, broken)
+
+    assert message == (
+        "resources.workflows.properties.definition: Task 'done' of workflow "
+        "'unit.greet' uses action 'nova.servers_fix', which neither Mistral "
+        'nor mistral-extra provides (line 16)')
+
+
+def test_without_mistral_installed_the_api_validates(heat, mistral,
+                                                     monkeypatch):
+    monkeypatch.setattr(definition_checks, 'mistral_parser_available',
+                        lambda: False)
+    broken = WORKFLOWS.replace('on-success: done', 'on-success: nowhere')
+    message = _validation_error(heat, broken)
+
+    assert 'Mistral rejected the definition: ' in message
+    assert 'nowhere' in message
