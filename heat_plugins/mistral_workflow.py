@@ -162,7 +162,7 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         definition = new_props[self.DEFINITION]
         scope = new_props[self.SCOPE]
         namespace = self.properties[self.NAMESPACE]
-        self.check_definition(definition)
+        self.recheck_definition(definition)
         with self.talking_to_service(_('validating')):
             self.remote_validate(definition)
         with self.talking_to_service(_('updating the definition')):

@@ -110,8 +110,16 @@ class RemoteDefinition(resource.Resource):
         problems = self.definition_problems(text)
         if problems:
             raise exception.StackValidationFailed(
-                path=self.definition_path(),
-                message='; '.join(_describe(p) for p in problems))
+                path=self.definition_path(), message=_describe(problems))
+
+    def recheck_definition(self, text):
+        """Check the document resolved at create or update time."""
+        problems = self.definition_problems(text)
+        if problems:
+            raise exception.Error(
+                _('Property %(property)s: %(problems)s') %
+                {'property': self.definition_property,
+                 'problems': _describe(problems)})
 
     @contextlib.contextmanager
     def talking_to_service(self, doing):
@@ -146,7 +154,7 @@ class RemoteDefinition(resource.Resource):
     def handle_create(self):
         # Checked again: values resolved since validate() may differ.
         text = self.definition_text()
-        self.check_definition(text)
+        self.recheck_definition(text)
         with self.talking_to_service(_('validating')):
             self.remote_validate(text)
         with self.talking_to_service(_('storing the definition')):
@@ -219,8 +227,7 @@ class RemoteDefinition(resource.Resource):
                  'id': self.resource_id, 'details': details})
 
 
-def _describe(problem):
-    if problem.line:
-        return _('%(message)s (line %(line)d)') % {
-            'message': problem.message, 'line': problem.line}
-    return problem.message
+def _describe(problems):
+    return '; '.join(
+        '%s (line %d)' % (p.message, p.line) if p.line else p.message
+        for p in problems)

@@ -200,3 +200,64 @@ def test_without_mistral_installed_the_api_validates(heat, mistral,
 
     assert 'Mistral rejected the definition: ' in message
     assert 'nowhere' in message
+
+
+def test_unparsable_yaml_is_refused(heat, mistral):
+    message = _validation_error(heat, "version: '2.0'\nwf: [tasks\n")
+    assert message == (
+        'resources.workflows.properties.definition: The Mistral definition '
+        "is not valid YAML: while parsing a flow sequence, expected ',' or "
+        "']', but got '<stream end>' (line 3)")
+
+
+FROM_VALUE = textwrap.dedent("""\
+    heat_template_version: 2021-04-16
+    parameters:
+      text:
+        type: string
+    resources:
+      source:
+        type: OS::Heat::Value
+        properties:
+          value: {get_param: text}
+      workflows:
+        type: SelfHealing::Mistral::Workflow
+        properties:
+          definition: {get_attr: [source, value]}
+          namespace: unit-tests
+    """)
+
+
+def _from_value(heat, text):
+    return heat.build_stack(heat.context(), 'from_value', FROM_VALUE,
+                            params={'text': text})
+
+
+def test_definition_from_another_resource_is_checked_once_resolved(
+        heat, mistral):
+    stack = _create(_from_value(heat, WORKFLOWS))
+    assert stack.state == (stack.CREATE, stack.COMPLETE), stack.status_reason
+    assert set(_in_mistral(mistral)) == {'unit.greet', 'unit.farewell'}
+
+
+def test_a_path_or_url_never_reaches_the_mistral_client(heat, mistral):
+    calls = []
+    mistral.fail = {}
+    real_getattr = type(mistral).__getattr__
+
+    def recording(self, name):
+        calls.append(name)
+        return real_getattr(self, name)
+
+    type(mistral).__getattr__ = recording
+    try:
+        stack = _create(_from_value(heat, 'file:///etc/hostname'))
+    finally:
+        type(mistral).__getattr__ = real_getattr
+
+    assert stack.state == (stack.CREATE, stack.FAILED)
+    assert stack['workflows'].status_reason == (
+        'Error: resources.workflows: Property definition: The Mistral '
+        'definition is not a YAML mapping (line 1)')
+    assert calls == []
+    assert _in_mistral(mistral) == {}

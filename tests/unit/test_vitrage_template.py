@@ -339,3 +339,17 @@ def test_legacy_type_defers_to_a_working_heat_type(monkeypatch):
 def test_heat_27_only_has_the_hidden_no_op():
     from heat_plugins import vitrage_template
     assert vitrage_template.heat_has_working_vitrage_template() is False
+
+
+def test_unreachable_vitrage_during_validate_fails_clearly(heat, vitrage,
+                                                           monkeypatch):
+    monkeypatch.setattr(definition_checks, 'vitrage_validator_available',
+                        lambda: False)
+    vitrage.fail['validate'] = ks_exceptions.ConnectFailure(
+        'Unable to establish connection to http://127.0.0.1:8999')
+    with pytest.raises(exception.Error) as err:
+        _stack(heat).validate()
+
+    assert str(err.value) == (
+        'Vitrage is unreachable while validating: Unable to establish '
+        'connection to http://127.0.0.1:8999')
