@@ -353,3 +353,33 @@ def test_unreachable_vitrage_during_validate_fails_clearly(heat, vitrage,
     assert str(err.value) == (
         'Vitrage is unreachable while validating: Unable to establish '
         'connection to http://127.0.0.1:8999')
+
+
+CONSTRAINED = textwrap.dedent("""\
+    heat_template_version: 2021-04-16
+    parameters:
+      policy:
+        type: string
+        constraints:
+          - custom_constraint: vitrage.template
+    resources:
+      nothing:
+        type: OS::Heat::None
+    """)
+
+
+def test_vitrage_template_constraint(heat, vitrage):
+    _create(_stack(heat))
+
+    for name in ('host_down_policy', vitrage.stored()[
+            'host_down_policy'].uuid):
+        heat.build_stack(heat.context(), 'ok', CONSTRAINED,
+                         params={'policy': name}).validate()
+
+    with pytest.raises(exception.StackValidationFailed) as err:
+        heat.build_stack(heat.context(), 'bad', CONSTRAINED,
+                         params={'policy': 'no_such_policy'}).validate()
+    assert str(err.value) == (
+        'Parameter \'policy\' is invalid: Error validating value '
+        '\'no_such_policy\': The Vitrage template (no_such_policy) could not '
+        'be found.')
