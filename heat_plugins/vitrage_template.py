@@ -110,6 +110,13 @@ class VitrageTemplate(remote_definition.RemoteDefinition):
         ),
     }
 
+    def validate(self):
+        # Vitrage templates are global and fire as Vitrage's service user.
+        if not self.context.is_admin:
+            raise exception.Forbidden(action='resource_types:%s' %
+                                      self.type())
+        super(VitrageTemplate, self).validate()
+
     def template_parameters(self):
         return self.properties[self.PARAMETERS] or {}
 

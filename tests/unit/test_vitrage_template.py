@@ -383,3 +383,16 @@ def test_vitrage_template_constraint(heat, vitrage):
         'Parameter \'policy\' is invalid: Error validating value '
         '\'no_such_policy\': The Vitrage template (no_such_policy) could not '
         'be found.')
+
+
+def test_only_an_admin_may_load_a_template(heat, vitrage):
+    for template in (STACK, LEGACY_STACK):
+        stack = heat.build_stack(heat.context(is_admin=False), 'tenant',
+                                 template,
+                                 files={'host_down.yaml': HOST_DOWN})
+        with pytest.raises(exception.Forbidden) as err:
+            stack.validate()
+        assert str(err.value) == (
+            'You are not authorized to use resource_types:%s.' %
+            stack['policy'].type())
+    assert vitrage.calls == []
