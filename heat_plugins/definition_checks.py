@@ -28,6 +28,7 @@ child process, unless it calls ``import_mistral_in_process()`` first, which
 is only safe while no other thread reads ``cfg.CONF``.
 """
 
+import collections
 import functools
 import hashlib
 import importlib.util
@@ -133,6 +134,11 @@ class YamlDocument(object):
         return None
 
 
+# The same loaders, parsing in C when PyYAML has libyaml.
+_LIBYAML = {yaml.SafeLoader: getattr(yaml, 'CSafeLoader', yaml.SafeLoader),
+            yaml.BaseLoader: getattr(yaml, 'CBaseLoader', yaml.BaseLoader)}
+
+
 def _yaml_problem(what, ex):
     mark = getattr(ex, 'problem_mark', None)
     line = mark.line + 1 if mark is not None else None
@@ -157,6 +163,20 @@ def load_yaml_document(text, what, loader_base=yaml.SafeLoader):
                 Problem('The %s is not UTF-8 text' % what))
     if not isinstance(text, str):
         raise DefinitionError(Problem('The %s is not text' % what))
+    fast = _LIBYAML.get(loader_base)
+    if fast is not None:
+        try:
+            return _parse(text, what, fast)
+        except DefinitionError as ex:
+            if ex.problem.message.startswith('The %s is not valid YAML' %
+                                             what):
+                # PyYAML's own parser words its errors as we document them.
+                return _parse(text, what, loader_base)
+            raise
+    return _parse(text, what, loader_base)
+
+
+def _parse(text, what, loader_base):
     loader = None
     try:
         loader = _tracking_loader(loader_base)(text)
@@ -186,6 +206,28 @@ def _clean(message):
     """An owner's message on one line, without a dumped JSON schema."""
     message = str(message).split('\n\nFailed validating')[0]
     return ' '.join(message.split())
+
+
+# Results by definition text, like Mistral's own spec caches: heat-engine
+# and `selfheal validate` check the same definitions again and again.
+_results = collections.OrderedDict()
+_results_lock = threading.Lock()
+_RESULTS_KEPT = 512
+
+
+def _memoised(key, check, *args):
+    key = hashlib.sha256(json.dumps(
+        key, sort_keys=True, default=repr).encode()).digest()
+    with _results_lock:
+        if key in _results:
+            _results.move_to_end(key)
+            return list(_results[key])
+    problems = tuple(check(*args))
+    with _results_lock:
+        _results[key] = problems
+        while len(_results) > _RESULTS_KEPT:
+            _results.popitem(last=False)
+    return list(problems)
 
 
 # -- Vitrage ----------------------------------------------------------------
@@ -395,6 +437,11 @@ def _function_problems(vitrage, doc):
 
 def check_vitrage_template(text, params=None, check_params=True):
     """Problems Vitrage's validator and the evaluator would find."""
+    return _memoised(('vitrage', text, params, check_params),
+                     _check_vitrage, text, params, check_params)
+
+
+def _check_vitrage(text, params, check_params):
     try:
         doc = load_yaml_document(text, VITRAGE_TEMPLATE, yaml.BaseLoader)
     except DefinitionError as ex:
@@ -489,8 +536,9 @@ def _mistral_parser():
 class _CachingJsonschema(object):
     """jsonschema for mistral.lang.base, keeping one validator per schema.
 
-    jsonschema.validate() checks and compiles the schema on every call,
-    which makes a workflow take seconds to parse. The errors are the same.
+    jsonschema.validate() checks the schema against its meta-schema and
+    compiles it on every call, which makes a workflow take seconds to
+    parse. The errors are the same.
     The last error is kept so that its place can be found in the YAML.
     """
 
@@ -506,8 +554,8 @@ class _CachingJsonschema(object):
     def validate(self, instance, schema):
         cached = self._validators.get(id(schema))
         if cached is None or cached[0] is not schema:
+            # Mistral's own schemas: not checked against the meta-schema.
             cls = self._jsonschema.validators.validator_for(schema)
-            cls.check_schema(schema)
             cached = (schema, cls(schema))
             self._validators[id(schema)] = cached
         error = self._jsonschema.exceptions.best_match(
@@ -550,28 +598,53 @@ def check_mistral_definition(text, extra_actions=()):
     """
     if not isinstance(text, (str, bytes)):
         return [Problem('The %s is not text' % MISTRAL_DEFINITION)]
+    extra_actions = tuple(sorted(extra_actions))
+    try:
+        return _memoised(('mistral', text, extra_actions),
+                         _check_mistral, text, extra_actions)
+    except RuntimeError as ex:  # not kept: may work next time
+        return [Problem(str(ex))]
+
+
+def _check_mistral(text, extra_actions):
     with _mistral_lock:
         parser = _mistral_parser()
     if parser is None:
-        return _check_mistral_in_child(text, tuple(extra_actions))
+        return _check_mistral_in_child(text, extra_actions)
     try:
-        doc = load_yaml_document(text, MISTRAL_DEFINITION, _mistral_loader())
+        if isinstance(text, bytes):
+            text = text.decode('utf-8')
+        doc = load_yaml_document(text, MISTRAL_DEFINITION,
+                                 _mistral_loader(text))
+    except UnicodeDecodeError:
+        return [Problem('The %s is not UTF-8 text' % MISTRAL_DEFINITION)]
     except DefinitionError as ex:
         return [ex.problem]
     with _mistral_lock:
         spec, problem = _parse_mistral(parser, doc)
     if problem:
         return [problem]
-    try:
-        known = known_mistral_actions()
-    except RuntimeError as ex:
-        return [Problem(str(ex))]
+    known = known_mistral_actions()
     return _action_problems(doc, spec, known | frozenset(extra_actions))
 
 
-def _mistral_loader():
+def _mistral_loader(text):
+    """Mistral's YAML loader; PyYAML's when they cannot differ.
+
+    Mistral's reads a scalar starting with '&', '*' or '@' as plain text
+    (no anchors, no aliases); without such a scalar both build the same
+    data, and PyYAML's parses in C.
+    """
+    if not _MISTRAL_ONLY_SCALARS.search(text):
+        return yaml.SafeLoader
     from mistral.utils import safe_yaml
     return safe_yaml.SafeLoader
+
+
+# Where a scalar may start: line start, or after ':', ',', '?', '[', '{'
+# or '-' (and blanks).
+_MISTRAL_ONLY_SCALARS = re.compile(r'(?:^[ \t]*|[:,?\[{-][ \t]*)[&*@]',
+                                   re.M)
 
 
 def _parse_mistral(parser, doc):
@@ -673,24 +746,15 @@ def _is_expression(name):
 
 # Mistral in a child process, for processes that hold Heat's options.
 
-_child_results = {}
-
-
 def _check_mistral_in_child(text, extra_actions):
     if isinstance(text, bytes):
         try:
             text = text.decode('utf-8')
         except UnicodeDecodeError:
             return [Problem('The %s is not UTF-8 text' % MISTRAL_DEFINITION)]
-    key = hashlib.sha256(json.dumps([text, extra_actions]).encode()).digest()
-    if key not in _child_results:
-        request = {'text': text, 'extra_actions': list(extra_actions)}
-        output = _run_child('check-mistral', json.dumps(request))
-        problems = [Problem(*item) for item in json.loads(output)]
-        if len(_child_results) > 256:
-            _child_results.clear()
-        _child_results[key] = problems
-    return list(_child_results[key])
+    request = {'text': text, 'extra_actions': list(extra_actions)}
+    output = _run_child('check-mistral', json.dumps(request))
+    return [Problem(*item) for item in json.loads(output)]
 
 
 def _run_child(command, stdin=''):

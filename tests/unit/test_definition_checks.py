@@ -187,7 +187,7 @@ class CheckVitrageTemplateTest(unittest.TestCase):
         problems = checks.check_vitrage_template(text, self.params)
         self.assertEqual(
             checks.Problem('Unsupported version. Version must be one of: '
-                           '1, 2, 3 (Vitrage code 63)', None, 63),
+                           '1, 2, 3 (Vitrage code 63)', 2, 63),
             problems[0])
 
     def test_unknown_template_type(self):
