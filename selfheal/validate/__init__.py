@@ -1,0 +1,7 @@
+"""``selfheal validate``: the library checked offline by its owners' code.
+
+HOT templates and environments go through Heat's template, environment and
+resource schema code; Vitrage templates through Vitrage's validator; Mistral
+definitions through Mistral's parser (heat_plugins.definition_checks). Then
+the cross-references between them are checked.
+"""
