@@ -1,0 +1,99 @@
+"""How fast ``selfheal validate`` checks the shipped library.
+
+Cold: a new ``selfheal validate`` process (imports included) over the
+whole library, wall clock and CPU time. Warm: the same files checked again
+in one process, per file: once as shipped (the results of unchanged
+definitions are memoised, as Mistral caches its specs) and once with those
+results forgotten, so that Heat, Vitrage and Mistral run again. The
+figures are printed, never asserted: the target is at most 5 s cold and
+10 ms per file warm. Wall clock figures on a shared machine vary with its
+load, which is printed too.
+
+    python benchmarks/validate_speed.py [--runs N] [PATH...]
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def cold(paths, runs):
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, '-m', 'selfheal.cli', 'validate'] + paths,
+            capture_output=True, text=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime +
+                    after.ru_stime - before.ru_stime)
+        summary = done.stdout.strip().splitlines()[-1:]
+    return walls, cpus, summary
+
+
+def warm(paths, runs):
+    """Per run: (wall, CPU) with results memoised, and without."""
+    import logging
+    import warnings
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter('ignore')
+    from heat_plugins import definition_checks
+    from selfheal.validate import checker
+    from selfheal.validate import hot
+    from selfheal.validate import library
+
+    definition_checks.import_mistral_in_process()
+    files = library.expand(paths or library.default_paths())
+    report = checker.Validation(files).run()     # imports, first use
+
+    def timed(forget):
+        times = []
+        for _ in range(runs):
+            if forget:
+                definition_checks._results.clear()
+                hot._stack_results.clear()
+            wall, cpu = time.perf_counter(), time.process_time()
+            checker.Validation(files).run()
+            times.append((time.perf_counter() - wall,
+                          time.process_time() - cpu))
+        return times
+    return report.files, timed(False), timed(True)
+
+
+def _per_file(label, times, count):
+    wall = statistics.median(t[0] for t in times)
+    cpu = statistics.median(t[1] for t in times)
+    print('%s: %d files, median wall %.1f ms (%.1f ms per file), CPU '
+          '%.1f ms (%.1f ms per file)' % (
+              label, count, wall * 1e3, wall * 1e3 / count, cpu * 1e3,
+              cpu * 1e3 / count))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('paths', nargs='*')
+    args = parser.parse_args()
+
+    print('load average before: %.2f %.2f %.2f (2 cores shared with other '
+          'work inflate every figure)' % os.getloadavg())
+    walls, cpus, summary = cold(args.paths, args.runs)
+    print('cold, new process: wall min %.2f s, median %.2f s; CPU min '
+          '%.2f s, median %.2f s  (%s)' % (
+              min(walls), statistics.median(walls), min(cpus),
+              statistics.median(cpus), ' '.join(summary)))
+    count, memoised, recomputed = warm(args.paths, args.runs)
+    _per_file('warm, same process', memoised, count)
+    _per_file('warm, results recomputed (imports and schemas cached)',
+              recomputed, count)
+    print('load average after: %.2f %.2f %.2f' % os.getloadavg())
+
+
+if __name__ == '__main__':
+    main()
