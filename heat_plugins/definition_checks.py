@@ -35,6 +35,7 @@ import importlib.util
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import threading
@@ -753,8 +754,56 @@ def _check_mistral_in_child(text, extra_actions):
         except UnicodeDecodeError:
             return [Problem('The %s is not UTF-8 text' % MISTRAL_DEFINITION)]
     request = {'text': text, 'extra_actions': list(extra_actions)}
-    output = _run_child('check-mistral', json.dumps(request))
-    return [Problem(*item) for item in json.loads(output)]
+    return [Problem(*item) for item in _MISTRAL_CHECKER.check(request)]
+
+
+class _MistralChecker(object):
+    """One long-lived child running Mistral's parser for this process.
+
+    Starting Python and importing Mistral costs seconds; a heat-engine
+    pays it once, not for every definition.
+    """
+
+    timeout = 300
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._process = None
+
+    def check(self, request):
+        with self._lock:
+            for _attempt in range(2):
+                reply = self._ask(json.dumps(request) + '\n')
+                if reply:
+                    return json.loads(reply)
+                self._stop()
+        raise RuntimeError('The Mistral checks failed: the checking '
+                           'process exited')
+
+    def _ask(self, line):
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen(
+                [sys.executable, '-m', 'heat_plugins.definition_checks',
+                 'serve-mistral'],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True)
+        try:
+            self._process.stdin.write(line)
+            self._process.stdin.flush()
+            ready, _w, _x = select.select([self._process.stdout], [], [],
+                                          self.timeout)
+            return self._process.stdout.readline() if ready else ''
+        except (OSError, ValueError):
+            return ''
+
+    def _stop(self):
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
+_MISTRAL_CHECKER = _MistralChecker()
 
 
 def _run_child(command, stdin=''):
@@ -851,14 +900,16 @@ def _main(argv):
     warnings.simplefilter('ignore')
     if argv == ['list-mistral-actions']:
         print(json.dumps(_list_mistral_actions()))
-    elif argv == ['check-mistral']:
-        request = json.load(sys.stdin)
-        problems = check_mistral_definition(
-            request['text'], request.get('extra_actions', ()))
-        print(json.dumps([list(p) for p in problems]))
+    elif argv == ['serve-mistral']:
+        # One JSON request per line in, one JSON list of problems out.
+        for line in sys.stdin:
+            request = json.loads(line)
+            problems = check_mistral_definition(
+                request['text'], request.get('extra_actions', ()))
+            print(json.dumps([list(p) for p in problems]), flush=True)
     else:
         sys.stderr.write('usage: python -m heat_plugins.definition_checks '
-                         '{list-mistral-actions|check-mistral}\n')
+                         '{list-mistral-actions|serve-mistral}\n')
         return 2
     return 0
 
