@@ -900,6 +900,13 @@ def _main(argv):
     warnings.simplefilter('ignore')
     if argv == ['list-mistral-actions']:
         print(json.dumps(_list_mistral_actions()))
+    elif argv == ['check-mistral']:
+        # One request on stdin; kept for engines started before
+        # serve-mistral existed (a rolling upgrade).
+        request = json.load(sys.stdin)
+        problems = check_mistral_definition(
+            request['text'], request.get('extra_actions', ()))
+        print(json.dumps([list(p) for p in problems]))
     elif argv == ['serve-mistral']:
         # One JSON request per line in, one JSON list of problems out.
         for line in sys.stdin:
@@ -909,7 +916,8 @@ def _main(argv):
             print(json.dumps([list(p) for p in problems]), flush=True)
     else:
         sys.stderr.write('usage: python -m heat_plugins.definition_checks '
-                         '{list-mistral-actions|serve-mistral}\n')
+                         '{list-mistral-actions|serve-mistral|'
+                         'check-mistral}\n')
         return 2
     return 0
 
