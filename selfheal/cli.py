@@ -8,6 +8,7 @@ import sys
 # ``func(args) -> int``. Modules must import heavy libraries lazily.
 COMMAND_MODULES = (
     'selfheal.plugin_dir',
+    'selfheal.lab.command',
     'selfheal.validate.command',
 )
 

@@ -1,0 +1,89 @@
+"""Health checks: each answers ``(ok, detail)`` and never raises."""
+
+import http.client
+import socket
+
+from selfheal.lab import layout
+
+
+def port_open(port, host=layout.HOST, timeout=1.0):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class Tcp:
+    def __init__(self, port):
+        self.port = port
+
+    def __call__(self, lab):
+        if port_open(self.port):
+            return True, 'port %d open' % self.port
+        return False, 'port %d closed' % self.port
+
+
+class Http:
+    """An unauthenticated GET (version documents) answers below 500."""
+
+    def __init__(self, port, path='/'):
+        self.port, self.path = port, path
+
+    def __call__(self, lab):
+        conn = http.client.HTTPConnection(layout.HOST, self.port, timeout=5)
+        try:
+            conn.request('GET', self.path)
+            status = conn.getresponse().status
+        except (OSError, http.client.HTTPException) as e:
+            return False, 'GET %s: %s' % (self.path, e)
+        finally:
+            conn.close()
+        return status < 500, 'GET %s -> %d' % (self.path, status)
+
+
+class Api:
+    """An authenticated GET through the Keystone catalog answers 200."""
+
+    def __init__(self, service_type, path, **headers):
+        self.service_type, self.path, self.headers = (
+            service_type, path, headers)
+
+    def __call__(self, lab):
+        from selfheal.lab import cloud
+        try:
+            resp = cloud.admin_session(lab).get(
+                self.path, headers=self.headers, raise_exc=False,
+                endpoint_filter={'service_type': self.service_type,
+                                 'interface': 'public'})
+        except Exception as e:  # keystoneauth's errors have no common base
+            return False, '%s %s: %s' % (self.service_type, self.path, e)
+        detail = '%s %s -> %d' % (self.service_type, self.path,
+                                  resp.status_code)
+        return resp.status_code == 200, detail
+
+
+class ComputeUp:
+    """Nova reports this host's nova-compute service as up."""
+
+    def __init__(self, host):
+        self.host = host
+
+    def __call__(self, lab):
+        from selfheal.lab import cloud
+        try:
+            services = cloud.compute_services(lab)
+        except Exception as e:
+            return False, 'os-services: %s' % e
+        for svc in services:
+            if svc['host'] == self.host:
+                detail = 'nova-compute %s: %s, %s%s' % (
+                    self.host, svc['state'], svc['status'],
+                    ', forced down' if svc.get('forced_down') else '')
+                # Fenced by a workflow (force-down): the process is fine.
+                return svc['state'] == 'up' or svc.get('forced_down'), detail
+        return False, 'nova-compute %s not registered yet' % self.host
+
+
+def alive(lab):
+    return True, 'process running'
