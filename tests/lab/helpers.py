@@ -1,0 +1,24 @@
+"""Small helpers for the lab tests."""
+
+import time
+
+
+def wait_for(what, probe, timeout=120, interval=0.5):
+    """Poll probe() until it returns something truthy; fail naming what."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError('timed out after %d s waiting for %s (last: %r)'
+                         % (timeout, what, last))
+
+
+def vitrage_templates(vitrage, name):
+    return [t for t in vitrage.template.list() if t['name'] == name]
+
+
+def mistral_workflows(mistral, name):
+    return [w for w in mistral.workflows.list() if w.name == name]
