@@ -1,26 +1,52 @@
-"""Mistral's parser beside heat-engine: one long-lived child process."""
+"""Mistral's parser beside heat-engine: one long-lived child process.
 
-from heat_plugins import definition_checks
+Run in a fresh interpreter that loads Heat first, as heat-engine does: in
+the test process itself Mistral may already be imported in-process.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+
 from tests.unit.test_mistral_workflow import WORKFLOWS
 
-
-def test_one_child_serves_every_check_and_is_restarted(heat_engine):
-    assert definition_checks._heat_options_registered()
-    checker = definition_checks._MISTRAL_CHECKER
-
-    # Texts no other test checks: results are kept per text.
-    fresh = WORKFLOWS.replace('Hello', 'Hello from the checker test')
-    assert definition_checks.check_mistral_definition(fresh) == []
-    first = checker._process.pid
-    broken = fresh.replace('action: std.noop', 'action: nova.nope')
-    problems = definition_checks.check_mistral_definition(broken)
-    assert [p.message for p in problems] == [
-        "Task 'done' of workflow 'unit.greet' uses action 'nova.nope', "
-        'which neither Mistral nor mistral-extra provides']
-    assert checker._process.pid == first
-
+ENGINE_LIKE = textwrap.dedent("""\
+    import json, sys, tempfile
+    from tests.unit import heat_harness
+    heat_harness.configure(tempfile.mkdtemp())
+    from heat_plugins import definition_checks as checks
+    checker = checks._MISTRAL_CHECKER
+    text = sys.stdin.read()
+    report = {'heat_options': checks._heat_options_registered()}
+    report['ok'] = [list(p) for p in checks.check_mistral_definition(text)]
+    report['first'] = checker._process.pid
+    broken = text.replace('action: std.noop', 'action: nova.nope')
+    report['broken'] = [p.message for p in
+                        checks.check_mistral_definition(broken)]
+    report['same'] = checker._process.pid
     checker._process.kill()
     checker._process.wait()
-    again = fresh.replace('checker test', 'restarted checker')
-    assert definition_checks.check_mistral_definition(again) == []
-    assert checker._process.pid != first
+    again = text.replace('Hello', 'Hi again')
+    report['again'] = [list(p) for p in
+                       checks.check_mistral_definition(again)]
+    report['restarted'] = checker._process.pid
+    print(json.dumps(report))
+    """)
+
+
+def test_one_child_serves_every_check_and_is_restarted():
+    done = subprocess.run([sys.executable, '-c', ENGINE_LIKE],
+                          input=WORKFLOWS, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert report['heat_options'] is True
+    assert report['ok'] == []
+    assert report['broken'] == [
+        "Task 'done' of workflow 'unit.greet' uses action 'nova.nope', "
+        'which neither Mistral nor mistral-extra provides']
+    assert report['same'] == report['first']
+    assert report['again'] == []
+    assert report['restarted'] != report['first']
