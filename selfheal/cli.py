@@ -10,6 +10,7 @@ COMMAND_MODULES = (
     'selfheal.plugin_dir',
     'selfheal.lab.command',
     'selfheal.validate.command',
+    'selfheal.render',
 )
 
 

@@ -1,0 +1,159 @@
+"""``selfheal render``: composable stacks rendered from a list of roles.
+
+templates/composable/composable.yaml.j2 is expanded with jinja2 over the
+roles of templates/composable/roles_data.yaml into templates/composable.yaml,
+in the spirit of TripleO's composable roles. Both the source and the output
+are committed; ``selfheal render --check`` tells whether they agree.
+"""
+
+import os
+import re
+import sys
+
+import yaml
+
+REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROLES = os.path.join('templates', 'composable', 'roles_data.yaml')
+TEMPLATE = os.path.join('templates', 'composable', 'composable.yaml.j2')
+OUTPUT = os.path.join('templates', 'composable.yaml')
+
+# Healing policy -> server metadata that selects it in the workflows.
+POLICIES = {
+    'replace': {},
+    'evacuate': {'HA_Enabled': 'True'},
+    'none': {'selfheal_heal': 'false'},
+}
+ROLE_NAME = re.compile(r'^[A-Z][A-Za-z0-9]*$')
+ROLE_KEYS = ('name', 'description', 'count', 'flavor', 'healing')
+
+
+class RenderError(Exception):
+    """Bad roles data or template; the message names the file and place."""
+
+
+def load_roles(path):
+    """The roles of ``path``, checked, each with its server metadata."""
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except OSError as ex:
+        raise RenderError('%s: cannot read: %s' % (path, ex.strerror))
+    except yaml.YAMLError as ex:
+        raise RenderError('%s: not valid YAML: %s' % (
+            path, str(ex).splitlines()[0]))
+    roles = data.get('roles') if isinstance(data, dict) else None
+    if not isinstance(roles, list) or not roles:
+        raise RenderError('%s: expected a non-empty list under "roles"' % path)
+    seen = set()
+    checked = []
+    for index, role in enumerate(roles, 1):
+        checked.append(_check_role(path, index, role, seen))
+    return checked
+
+
+def _check_role(path, index, role, seen):
+    if not isinstance(role, dict):
+        raise RenderError('%s: role %d is not a mapping' % (path, index))
+    where = '%s: role %d (%s)' % (path, index, role.get('name', 'no name'))
+    missing = [key for key in ROLE_KEYS if key not in role]
+    unknown = sorted(set(role) - set(ROLE_KEYS))
+    if missing:
+        raise RenderError('%s: missing %s' % (where, ', '.join(missing)))
+    if unknown:
+        raise RenderError('%s: unknown key %s; a role has %s' % (
+            where, ', '.join(unknown), ', '.join(ROLE_KEYS)))
+    name = role['name']
+    if not isinstance(name, str) or not ROLE_NAME.match(name):
+        raise RenderError('%s: name must be CamelCase letters and digits, '
+                          'e.g. Frontend' % where)
+    if name in seen:
+        raise RenderError('%s: name is used by another role' % where)
+    seen.add(name)
+    count = role['count']
+    if isinstance(count, bool) or not isinstance(count, int) or \
+            not 0 <= count <= 100:
+        raise RenderError('%s: count must be a whole number from 0 to 100, '
+                          'not %r' % (where, count))
+    for key in ('description', 'flavor'):
+        if not isinstance(role[key], str) or not role[key].strip() or \
+                '\n' in role[key]:
+            raise RenderError('%s: %s must be one line of text' % (
+                where, key))
+    if role['healing'] not in POLICIES:
+        raise RenderError('%s: healing must be one of %s, not %r' % (
+            where, ', '.join(POLICIES), role['healing']))
+    return dict(role, metadata=POLICIES[role['healing']])
+
+
+def render(roles_path, template_path):
+    """The text of the rendered template."""
+    import jinja2
+
+    roles = load_roles(roles_path)
+    try:
+        with open(template_path) as f:
+            source = f.read()
+    except OSError as ex:
+        raise RenderError('%s: cannot read: %s' % (
+            template_path, ex.strerror))
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True,
+                             autoescape=False)
+    try:
+        template = env.from_string(source)
+        text = template.render(
+            roles=roles,
+            healed_roles=[r for r in roles if r['healing'] != 'none'])
+    except jinja2.TemplateError as ex:
+        line = getattr(ex, 'lineno', None)
+        raise RenderError('%s%s: %s' % (
+            template_path, ':%d' % line if line else '', ex))
+    if not text.endswith('\n'):
+        text += '\n'
+    return text
+
+
+def _run(args):
+    try:
+        text = render(args.roles, args.template)
+    except RenderError as ex:
+        print('selfheal render: %s' % ex, file=sys.stderr)
+        return 1
+    if args.output == '-':
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output) as f:
+            current = f.read()
+    except OSError:
+        current = None
+    if args.check:
+        if current != text:
+            print('selfheal render: %s is out of date; run selfheal render' %
+                  args.output, file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        with open(args.output, 'w') as f:
+            f.write(text)
+        print('wrote %s' % args.output)
+    return 0
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        'render',
+        help='render the composable stack from its roles',
+        description='Render a jinja2 HOT template over a list of roles '
+                    '(default: the library composable stack).')
+    parser.add_argument('--roles', default=os.path.join(REPO_DIR, ROLES),
+                        help='roles data (YAML with a "roles" list)')
+    parser.add_argument('--template',
+                        default=os.path.join(REPO_DIR, TEMPLATE),
+                        help='jinja2 HOT template')
+    parser.add_argument('--output', default=os.path.join(REPO_DIR, OUTPUT),
+                        help='rendered template, or - for stdout')
+    parser.add_argument('--check', action='store_true',
+                        help='only tell whether the output is up to date '
+                             '(exit 1 if not)')
+    parser.set_defaults(func=_run)
