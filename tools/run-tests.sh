@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The test command of README.rst: installs what the tests need on a fresh
-# machine (apt packages included), then runs them. Idempotent.
+# The test command of README.rst. On a fresh machine it installs what the
+# tests need (apt packages included), then runs, in order:
+#   flake8, selfheal validate on the shipped library,
+#   the unit and functional tests (real Heat engine, real Heat and Mistral),
+#   then on the lab (real OpenStack on 127.0.0.1) the lab tests, and
+#   finally `lab down`.
+# --no-lab stops after the unit and functional tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
+WITH_LAB=1
+[ "${1:-}" = "--no-lab" ] && { WITH_LAB=0; shift; }
 
 log() { printf '== %s\n' "$*"; }
 
@@ -30,5 +37,18 @@ flake8 heat_plugins selfheal heat_tempest_plugin_ext tests benchmarks
 log "selfheal validate (the shipped library)"
 selfheal validate templates vitrage_templates workflows
 
-log "pytest"
-pytest -p no:cacheprovider "$@"
+log "pytest: unit and functional"
+pytest -p no:cacheprovider -q -rs tests \
+    --ignore=tests/lab --ignore=tests/scenarios "$@"
+
+[ "$WITH_LAB" = 1 ] || exit 0
+
+# The tests get a lab of their own, not the developer's.
+export SELFHEAL_LAB_HOME=${SELFHEAL_LAB_HOME:-$PWD/.lab}
+trap 'selfheal lab down >/dev/null 2>&1 || true' EXIT
+
+log "selfheal lab install"
+selfheal lab install
+
+log "pytest: the lab (up once, down last)"
+SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab
