@@ -146,8 +146,8 @@ def assert_status(stack, status):
     assert stack.stack_status == status, stack.stack_status_reason
 
 
-def test_create_makes_every_workflow_of_the_definition(mistral, stacks,
-                                                      prefix):
+def test_create_makes_every_workflow_of_the_definition(
+        mistral, stacks, prefix):
     """A definition holding two workflows gives two workflows in Mistral."""
     notify, recover = prefix + 'notify', prefix + 'recover'
     definition = workflow_file(**{
@@ -169,8 +169,8 @@ def test_create_makes_every_workflow_of_the_definition(mistral, stacks,
         assert wf.namespace == ''
 
 
-def test_update_changes_the_definition_in_place(heat, mistral, stacks,
-                                                prefix):
+def test_update_changes_the_definition_in_place(
+        heat, mistral, stacks, prefix):
     """A changed definition updates the same Mistral workflows."""
     notify, recover = prefix + 'notify', prefix + 'recover'
     stack = stacks.create(workflow_file(**{notify: workflow(),
@@ -278,8 +278,8 @@ def test_invalid_definition_is_refused_before_anything_is_made(
     assert in_mistral(mistral, prefix) == {}
 
 
-def test_definition_is_never_read_from_the_engine_host(heat, mistral, stacks,
-                                                      prefix, tmp_path):
+def test_definition_is_never_read_from_the_engine_host(
+        heat, mistral, stacks, prefix, tmp_path):
     """A definition that looks like a path or URL is not fetched.
 
     python-mistralclient reads a file or URL given in place of a definition
