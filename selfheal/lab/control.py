@@ -141,14 +141,20 @@ class Controller:
                 prepared.touch()
                 self.say(svc.name, 'prepared in %.1fs'
                          % (time.monotonic() - started))
-        started = time.monotonic()
-        proc = procs.start(svc.argv, self.lab.pidfile(svc.name),
-                           self.lab.log(svc.name), env=self.env(svc),
-                           cwd=self.lab.state)
-        self.say(svc.name, 'started (pid %d)' % proc.pid)
-        if not wait:
-            return
-        ok, detail = self._wait_healthy(svc, proc, svc.start_timeout)
+        for attempt in range(1, svc.start_attempts + 1):
+            started = time.monotonic()
+            proc = procs.start(svc.argv, self.lab.pidfile(svc.name),
+                               self.lab.log(svc.name), env=self.env(svc),
+                               cwd=self.lab.state)
+            self.say(svc.name, 'started (pid %d)' % proc.pid)
+            if not wait:
+                return
+            ok, detail = self._wait_healthy(svc, proc, svc.start_timeout)
+            if proc.poll() is None or attempt == svc.start_attempts:
+                break
+            self.say(svc.name, 'exited %d during start (%s): starting again'
+                     % (proc.returncode, _last_error(self.lab.log(svc.name))))
+            self._stop_service(svc, quiet=True)
         if proc.poll() is not None:
             raise self._died(svc, proc.returncode)
         if not ok:
@@ -275,6 +281,12 @@ class Controller:
             raise failure
         if pending:
             raise LabError('unresolvable order for: %s' % ', '.join(pending))
+
+
+def _last_error(log):
+    errors = [line for line in procs.tail(log, 200).splitlines()
+              if ' ERROR ' in line or 'Error:' in line]
+    return errors[-1].strip()[-160:] if errors else 'see its log'
 
 
 def _uses(svc, path):

@@ -34,6 +34,8 @@ class Service:
     stop_signal: int = signal.SIGTERM
     stop_timeout: float = 20.0
     start_timeout: float = 240.0
+    # Starts tried when the process exits before it is healthy.
+    start_attempts: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +223,10 @@ def table(lab):
             health.ComputeUp(host),
             after=('nova-conductor', 'nova-scheduler', 'placement', 'neutron',
                    'glance', 'catalog'),
-            stop_signal=signal.SIGKILL))
+            stop_signal=signal.SIGKILL,
+            # nova-compute's start-up threads race on oslo.config option
+            # registration ("dictionary changed size during iteration").
+            start_attempts=2))
     items += [
         # Host mappings persist in the API database: once is enough.
         Task('hosts', p(bootstrap.discover_hosts, manage=bin_ / 'nova-manage'),

@@ -76,6 +76,45 @@ def test_a_service_dying_during_up_fails_naming_it_with_its_log(lab):
     controller.down()  # twice is harmless
 
 
+def test_a_start_race_is_retried_within_start_attempts(lab, tmp_path):
+    port = _free_port()
+    marker = tmp_path / 'first-start-done'
+    racy = _python('''
+        import os, socket, sys, time
+        if not os.path.exists(%r):
+            open(%r, 'w').close()
+            print('2026 1 ERROR racy RuntimeError: dictionary changed size')
+            sys.exit(1)
+        s = socket.socket()
+        s.bind(('127.0.0.1', %d))
+        s.listen()
+        time.sleep(60)''' % (str(marker), str(marker), port))
+    lines = []
+    items = [services.Service('racy', racy, health.Tcp(port),
+                              start_attempts=2)]
+    controller = control.Controller(lab, out=lines.append, items=items)
+    try:
+        controller.start_all()
+        assert any('racy' in line and 'exited 1 during start' in line
+                   and 'dictionary changed size' in line for line in lines)
+        assert any('healthy in' in line for line in lines)
+    finally:
+        controller.down()
+
+
+def test_a_service_failing_every_attempt_still_fails_up(lab):
+    items = [services.Service('broken', _python('''
+        import sys
+        print('broken: bad config')
+        sys.exit(2)'''), health.Tcp(_free_port()), start_attempts=2)]
+    lines = []
+    controller = control.Controller(lab, out=lines.append, items=items)
+    with pytest.raises(bootstrap.LabError) as failure:
+        controller.start_all()
+    assert str(failure.value).startswith('broken died during start (exit 2)')
+    assert sum('started (pid' in line for line in lines) == 2
+
+
 def test_up_leaves_a_healthy_service_alone_and_repairs_a_dead_one(lab):
     port = _free_port()
     server = services.Service(
