@@ -86,10 +86,24 @@ class Controller:
     def up(self):
         self.preflight()
         stamp = install.read_stamp(self.lab)
-        changed = render.render_all(self.lab, stamp['plugin_dir'])
+        render.render_all(self.lab, stamp['plugin_dir'])
+        configs = [self.lab.etc / dest
+                   for _, dest, _ in services.configs(self.lab)]
+        configs.append(self.lab.etc / 'nova' / 'api-paste.ini')
+        # Newer than the process, even when an earlier `up` wrote it and
+        # then failed before restarting the service.
         self._stale = {svc.name for svc in self.services()
-                       if any(_uses(svc, path) for path in changed)}
+                       if any(_uses(svc, path) and
+                              self._written_since_start(svc, path)
+                              for path in configs)}
         self.start_all()
+
+    def _written_since_start(self, svc, path):
+        try:
+            return (path.stat().st_mtime >
+                    self.lab.pidfile(svc.name).stat().st_mtime)
+        except OSError:
+            return False
 
     def start_all(self):
         self.lab.make_dirs()
@@ -132,6 +146,7 @@ class Controller:
                      % detail)
         # Leftovers of a half-started lab: members of a dead leader's session.
         self._stop_service(svc, quiet=True)
+        self._wait_port_released(svc)
         prepared = self.lab.stamp(svc.name)
         if svc.prepare and not prepared.exists():
             with self._prepare_slots:
@@ -165,6 +180,18 @@ class Controller:
                                procs.tail(self.lab.log(svc.name))))
         self.say(svc.name, 'healthy in %.1fs (%s)' % (
             time.monotonic() - started, detail))
+
+    def _wait_port_released(self, svc, timeout=60):
+        """Wait out the dead process's sockets that still hold its port."""
+        if svc.port is None:
+            return
+        deadline = time.monotonic() + timeout
+        while not health.port_bindable(svc.port):
+            if time.monotonic() > deadline:
+                raise LabError('%s: port %d is still in use %d s after its '
+                               'process stopped' % (svc.name, svc.port,
+                                                    timeout))
+            time.sleep(POLL)
 
     def _wait_healthy(self, svc, proc, timeout):
         deadline = time.monotonic() + timeout

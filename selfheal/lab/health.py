@@ -14,6 +14,17 @@ def port_open(port, host=layout.HOST, timeout=1.0):
         return False
 
 
+def port_bindable(port, host=layout.HOST):
+    """Whether a server could listen on port now (as servers bind it)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 class Tcp:
     def __init__(self, port):
         self.port = port

@@ -102,6 +102,52 @@ def test_a_start_race_is_retried_within_start_attempts(lab, tmp_path):
         controller.down()
 
 
+def test_a_restart_waits_until_the_old_process_released_its_port(lab):
+    port = _free_port()
+    holder = subprocess.Popen(_python('''
+        import socket, time
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', %d))
+        s.listen()
+        time.sleep(1.5)''' % port))
+    server = _python('''
+        import socket, time
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', %d))
+        s.listen()
+        time.sleep(60)''' % port)
+    deadline = time.monotonic() + 10
+    while not health.port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not health.port_bindable(port)
+    items = [services.Service('server', server, health.Tcp(port), port=port)]
+    controller = control.Controller(lab, out=lambda line: None, items=items)
+    try:
+        controller.start_all()
+        assert holder.poll() == 0
+    finally:
+        controller.down()
+        holder.wait()
+
+
+def test_a_config_written_after_the_start_marks_the_service_stale(lab):
+    items = [services.Service('steady', _python('import time; time.sleep(60)'),
+                              health.alive)]
+    controller = control.Controller(lab, out=lambda line: None, items=items)
+    config = lab.etc / 'steady.conf'
+    config.write_text('old\n')
+    try:
+        controller.start_all()
+        svc = items[0]
+        assert not controller._written_since_start(svc, config)
+        os.utime(config, (time.time() + 5, time.time() + 5))
+        assert controller._written_since_start(svc, config)
+    finally:
+        controller.down()
+
+
 def test_a_service_failing_every_attempt_still_fails_up(lab):
     items = [services.Service('broken', _python('''
         import sys
