@@ -21,6 +21,8 @@ LabError = bootstrap.LabError
 POLICY_STACK = os.path.join('templates', 'host_evacuation_policy.yaml')
 REFERENCE_STACK = os.path.join('templates', 'autohealing_group.yaml')
 REFERENCE_ENV = os.path.join('templates', 'environment.yaml')
+POLICY_TEMPLATE = os.path.join('vitrage_templates', 'host_down_evacuate.yaml')
+HEAL_WORKFLOW = 'selfheal.heal_stack_member'
 REFERENCE_PARAMETERS = ('image=' + bootstrap.IMAGE, 'flavor=m1.tiny',
                         'count=2')
 ORCHESTRATION = {'service_type': 'orchestration', 'interface': 'public'}
@@ -144,6 +146,29 @@ def _create(lab, out, name, template, environment, parameters):
     return time.monotonic() - started
 
 
+def _default_template_name(path):
+    import yaml
+    with open(path) as f:
+        return yaml.safe_load(f)['parameters']['template_name']['default']
+
+
+def _already_deployed(lab, out):
+    """(policy present, heal workflows present): both are cloud-wide."""
+    vitrage, mistral = _clients(lab)
+    policy = _default_template_name(_in_repo(POLICY_TEMPLATE))
+    has_policy = any(t.get('name') == policy
+                     for t in vitrage.template.list())
+    if has_policy:
+        out('   Vitrage already has the host evacuation policy (template %s):'
+            ' using it' % policy)
+    has_workflows = any(w.name == HEAL_WORKFLOW
+                        for w in mistral.workflows.list())
+    if has_workflows:
+        out('   Mistral already has %s: using it (install_workflows=false)'
+            % HEAL_WORKFLOW)
+    return has_policy, has_workflows
+
+
 def _in_repo(path):
     repo = layout.repo_root()
     return os.path.join(repo, path) if repo else path
@@ -166,8 +191,12 @@ def run(lab, args, out=print):
     stack = 'selfheal-demo-%s' % suffix
     stacks = [stack]
     if policy:
-        stacks.insert(0, 'selfheal-demo-policy-%s' % suffix)
-        _create(lab, out, stacks[0], policy, environment, ())
+        has_policy, has_workflows = _already_deployed(lab, out)
+        if has_workflows:
+            parameters.append('install_workflows=false')
+        if not has_policy:
+            stacks.insert(0, 'selfheal-demo-policy-%s' % suffix)
+            _create(lab, out, stacks[0], policy, environment, ())
     elapsed = _create(lab, out, stack, template, environment, parameters)
     servers = stack_servers(lab, stack)
     if not servers:

@@ -106,3 +106,12 @@ def test_stack_policy_heals_only_its_members_each_once(evaluated):
     assert sorted(d['on'][0] for d in member_alarms) == sorted(
         result['members'])
     assert all(d['caused_by'] == ['Instance Down'] for d in member_alarms)
+
+
+def test_stack_policy_heals_a_member_nova_reports_in_error(evaluated):
+    result = evaluated['stack_member_error']
+    failed_member = result['instances']['host-1'][0]
+    assert _runs(result, 'selfheal.heal_stack_member') == [
+        {'instance_id': failed_member, 'stack_id': STACK_ID}]
+    assert [d['on'] for d in _deduced(
+        result, 'Heat Member Down test-stack')] == [[failed_member]]

@@ -210,6 +210,16 @@ class Evaluation(TestFunctionalBase):
         self._nova_reports_error(self.instances['host-2'][0], 'host-2')
         self._record('instance_error')
 
+    def test_stack_member_error(self):
+        self._load(STACK_TEMPLATES, STACK_PARAMS)
+        self._start()
+        self._post(doctor_event('selfheal.host.maintenance', 'host-2'))
+        self._nova_reports_error(self.instances['host-1'][0], 'host-1')
+        # Not a member, and a member on a host in maintenance.
+        self._nova_reports_error(self.instances['host-0'][0], 'host-0')
+        self._nova_reports_error(self.instances['host-2'][0], 'host-2')
+        self._record('stack_member_error')
+
     def test_stack_members(self):
         self._load(STACK_TEMPLATES, STACK_PARAMS)
         self._start()

@@ -1,0 +1,95 @@
+"""The coalescing election of selfheal.heal_stack_member, evaluated by
+Mistral's own YAQL evaluator (in a child: Heat and Mistral both register
+[yaql] options).
+
+The election reads Heat's CHECK FAILED events; here they are given as the
+task result Heat's events_list would return.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+EVALUATE = '''
+import json, sys, yaml
+from mistral import config  # noqa: registers Mistral's options
+from mistral.expressions import yaql_expression
+with open(sys.argv[1]) as f:
+    wf = yaml.safe_load(f)['selfheal.heal_stack_member']
+expr = wf['tasks']['elect_updater']['publish']['leader']
+# task().result is what heat.events_list returned.
+expr = expr.replace('task().result', '$.events_result')
+out = [yaql_expression.InlineYAQLEvaluator.evaluate(expr, ctx)
+       for ctx in json.load(sys.stdin)]
+print(json.dumps(out))
+'''
+COVERED_UNTIL = '2026-01-01T00:00:00Z'
+
+
+def _mark(member, second, execution=None):
+    reason = 'selfheal: instance %s reported failed' % member
+    if execution:
+        reason += ' (execution %s)' % execution
+    return {'physical_resource_id': member, 'resource_status_reason': reason,
+            'event_time': '2026-01-01T00:00:%02dZ' % second}
+
+
+def _case(me, execution, events, covered_until=COVERED_UNTIL):
+    return {'instance_id': me, 'execution_id': execution,
+            'events_result': events, 'root_updated': covered_until,
+            'marked_ids': sorted({e['physical_resource_id']
+                                  for e in events} | {me})}
+
+
+@pytest.fixture(scope='module')
+def elect():
+    def run(*cases):
+        proc = subprocess.run(
+            [sys.executable, '-c', EVALUATE,
+             os.path.join(REPO, 'workflows', 'heal_stack_member.yaml')],
+            input=json.dumps(cases), capture_output=True, text=True,
+            timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout)
+    return run
+
+
+def test_every_member_elects_the_earliest_uncovered_mark(elect):
+    events = [_mark('b', 6, 'exec-b'), _mark('a', 5, 'exec-a'),
+              _mark('c', 7, 'exec-c')]
+    assert elect(_case('a', 'exec-a', events), _case('b', 'exec-b', events),
+                 _case('c', 'exec-c', events)) == ['a', 'a', 'a']
+
+
+def test_a_duplicate_execution_for_the_leading_member_follows(elect):
+    events = [_mark('a', 5, 'exec-a')]
+    assert elect(_case('a', 'exec-duplicate', events)) == [
+        'another execution for a']
+
+
+def test_a_mark_made_outside_the_workflow_is_led_by_its_member(elect):
+    events = [_mark('a', 5)]
+    assert elect(_case('a', 'exec-a', events)) == ['a']
+
+
+def test_ties_are_broken_by_physical_id(elect):
+    events = [_mark('b', 5, 'exec-b'), _mark('a', 5, 'exec-a')]
+    assert elect(_case('b', 'exec-b', events)) == ['a']
+
+
+def test_marks_an_update_covered_no_longer_lead(elect):
+    events = [_mark('a', 5, 'exec-a'), _mark('b', 8, 'exec-b')]
+    assert elect(_case('b', 'exec-b', events,
+                       covered_until='2026-01-01T00:00:06Z')) == ['b']
+
+
+def test_a_member_marked_again_counts_from_its_latest_mark(elect):
+    events = [_mark('a', 2, 'exec-old'), _mark('a', 9, 'exec-a'),
+              _mark('b', 7, 'exec-b')]
+    assert elect(_case('a', 'exec-a', events,
+                       covered_until='2026-01-01T00:00:05Z')) == ['b']
