@@ -14,6 +14,7 @@ from selfheal.lab import bootstrap
 from selfheal.lab import cloud
 from selfheal.lab import faults
 from selfheal.lab import layout
+from selfheal import measure
 
 LabError = bootstrap.LabError
 # The cloud-wide host failure policy (fencing, evacuation), then the group
@@ -23,10 +24,10 @@ REFERENCE_STACK = os.path.join('templates', 'autohealing_group.yaml')
 REFERENCE_ENV = os.path.join('templates', 'environment.yaml')
 POLICY_TEMPLATE = os.path.join('vitrage_templates', 'host_down_evacuate.yaml')
 HEAL_WORKFLOW = 'selfheal.heal_stack_member'
+HEALING_WORKFLOWS = {HEAL_WORKFLOW, 'selfheal.evacuate_host'}
 REFERENCE_PARAMETERS = ('image=' + bootstrap.IMAGE, 'flavor=m1.tiny',
                         'count=2')
-ORCHESTRATION = {'service_type': 'orchestration', 'interface': 'public'}
-POLL = 0.5
+POLL = 2.0
 
 
 def _openstack(lab, *args):
@@ -40,47 +41,6 @@ def _openstack(lab, *args):
     return proc.stdout
 
 
-def stack_servers(lab, stack):
-    """{server id: server} of every OS::Nova::Server in the stack."""
-    sess = cloud.admin_session(lab)
-    resources = sess.get('/stacks/%s/resources?nested_depth=5' % stack,
-                         endpoint_filter=ORCHESTRATION).json()['resources']
-    servers = {}
-    for res in resources:
-        if res['resource_type'] == 'OS::Nova::Server' and \
-                res.get('physical_resource_id'):
-            servers[res['physical_resource_id']] = _server(
-                lab, res['physical_resource_id'])
-    return {k: v for k, v in servers.items() if v}
-
-
-def _server(lab, ident):
-    resp = cloud.admin_session(lab).get(
-        '/servers/%s' % ident, endpoint_filter=faults.COMPUTE,
-        headers=faults.MICROVERSION, raise_exc=False)
-    return resp.json()['server'] if resp.status_code == 200 else None
-
-
-def _stack_status(lab, stack):
-    return cloud.admin_session(lab).get(
-        '/stacks/%s' % stack, endpoint_filter=ORCHESTRATION
-    ).json()['stack']['stack_status']
-
-
-class Timeline:
-    def __init__(self, out):
-        self.out = out
-        self.t0 = None
-        self.events = []
-
-    def mark(self, what):
-        now = time.monotonic()
-        if self.t0 is None:
-            self.t0 = now
-        self.events.append((now - self.t0, what))
-        self.out('  +%6.1fs  %s' % (now - self.t0, what))
-
-
 def _clients(lab):
     from mistralclient.api import client as mistral_client
     from vitrageclient import client as vitrage_client
@@ -90,48 +50,39 @@ def _clients(lab):
                                   mistral_url=lab.url('mistral', '/v2')))
 
 
-def _executions(mistral):
-    return mistral.executions.list(all_projects=True)
+class Progress:
+    """What the demo sees while it waits, each thing once, as it happens."""
+
+    def __init__(self, out):
+        self.out = out
+        self.t0 = time.monotonic()
+        self.seen = set()
+
+    def once(self, key, what):
+        if key not in self.seen:
+            self.seen.add(key)
+            self.out('  +%6.1fs  %s' % (time.monotonic() - self.t0, what))
 
 
-def _follow(lab, stack, host, before, timeline, timeout):
-    """Poll until every server is ACTIVE off the failed host."""
-    vitrage, mistral = _clients(lab)
-    seen = set()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if 'vitrage' not in seen:
-            alarms = vitrage.alarm.list(vitrage_id='all', all_tenants=True)
-            deduced = [a for a in alarms if a.get('vitrage_type') == 'vitrage']
-            if deduced:
-                seen.add('vitrage')
-                timeline.mark('Vitrage deduced %d alarm(s): %s' % (
-                    len(deduced), ', '.join(sorted({a['name']
-                                                    for a in deduced}))))
-        if 'mistral' not in seen:
-            new = [e for e in _executions(mistral) if e.id not in before]
-            # Top-level executions, not the sub-workflows they start.
-            top = [e for e in new if not getattr(
-                e, 'task_execution_id', None)] or new
-            if new:
-                seen.add('mistral')
-                timeline.mark('Mistral started %s' % ', '.join(
-                    sorted({e.workflow_name for e in top})))
-        current = stack_servers(lab, stack)
-        healed = [s for s in current.values() if s['status'] == 'ACTIVE' and
-                  s.get('OS-EXT-SRV-ATTR:host') != host]
-        if 'active' not in seen and current and len(healed) == len(current):
-            seen.add('active')
-            timeline.mark('%d instance(s) ACTIVE again on %s' % (
-                len(healed), ', '.join(sorted({
-                    s['OS-EXT-SRV-ATTR:host'] for s in healed}))))
-        if 'active' in seen:
-            status = _stack_status(lab, stack)
-            if status.endswith('_COMPLETE'):
-                timeline.mark('stack %s' % status)
-                return True
-        time.sleep(POLL)
-    return False
+def _healed(heal, stack, count, host, progress):
+    """The probe: every server of the stack ACTIVE off host, stack done."""
+    members = heal.servers_of_stack(stack)
+    servers = [heal.server(s) for s in members.values()]
+    if 'vitrage' not in progress.seen and measure.deduced_time(
+            heal, progress.failed, progress.fault):
+        progress.once('vitrage', 'Vitrage deduced alarms on the servers')
+    if heal.executions(HEALING_WORKFLOWS, progress.fault):
+        progress.once('mistral', 'Mistral started healing')
+    running = [s for s in servers if s and s['status'] == 'ACTIVE' and
+               s.get('OS-EXT-SRV-ATTR:host') != host]
+    if len(running) < count:
+        return measure.NotYet('%d of %d servers ACTIVE off %s' % (
+            len(running), count, host))
+    progress.once('active', '%d server(s) ACTIVE off %s' % (count, host))
+    status = heal.stack(stack).stack_status
+    if not status.endswith('_COMPLETE'):
+        return measure.NotYet('stack %s' % status)
+    return [s['id'] for s in running]
 
 
 def _create(lab, out, name, template, environment, parameters):
@@ -198,28 +149,49 @@ def run(lab, args, out=print):
             stacks.insert(0, 'selfheal-demo-policy-%s' % suffix)
             _create(lab, out, stacks[0], policy, environment, ())
     elapsed = _create(lab, out, stack, template, environment, parameters)
-    servers = stack_servers(lab, stack)
+    heal = measure.Cloud.for_lab(lab)
+    servers = [heal.server(i) for i in heal.servers_of_stack(stack).values()]
     if not servers:
         raise LabError('stack %s has no OS::Nova::Server to heal' % stack)
-    hosts = [s.get('OS-EXT-SRV-ATTR:host') for s in servers.values()]
+    hosts = [s.get('OS-EXT-SRV-ATTR:host') for s in servers]
     host = args.host or max(layout.COMPUTE_HOSTS, key=hosts.count)
     out('   CREATE_COMPLETE in %.0f s: %d server(s) on %s' % (
         elapsed, len(servers), ', '.join(
             '%s x%d' % (h, hosts.count(h)) for h in sorted(set(hosts)))))
     out('== fault host-down %s, then following the heal' % host)
-    timeline = Timeline(out)
-    before = {e.id for e in _executions(_clients(lab)[1])}
+    progress = Progress(out)
+    progress.failed = [s['id'] for s in servers
+                       if s.get('OS-EXT-SRV-ATTR:host') == host]
+    heal.graph_ids(progress.failed)  # before Heat deletes them
+    progress.fault = measure.now()
     faults.host_down(lab, host, out=lambda line: None)
-    timeline.mark('fault injected: nova-compute on %s stopped, Doctor '
-                  'compute.host.down posted' % host)
-    healed = _follow(lab, stack, host, before, timeline, args.timeout)
+    progress.once('fault', 'fault injected: nova-compute on %s stopped, '
+                  'Doctor compute.host.down posted' % host)
+    try:
+        running = measure.wait_until(
+            'the stack to heal', lambda: _healed(
+                heal, stack, len(servers), host, progress),
+            args.timeout, POLL)
+    except TimeoutError as e:
+        running = None
+        out('   %s' % e)
+    if running:
+        timeline = measure.heal_timeline(
+            heal, measure.doctor_alarm_time(
+                heal, host, faults.HOST_DOWN) or progress.fault,
+            stack_id=stack, affected=progress.failed,
+            workflows=HEALING_WORKFLOWS,
+            running=running)
+        out('== the heal, as Nova, Vitrage, Mistral and Heat recorded it')
+        for line in timeline.lines():
+            out(line)
     if not args.keep:
         out('== cleaning up: host-up %s, stack delete' % host)
         faults.host_up(lab, host, out=lambda line: None)
         for name in reversed(stacks):
             _openstack(lab, 'stack', 'delete', '--yes', '--wait', name)
-    if not healed:
+    if not running:
         raise LabError('the stack did not heal within %.0f s; see `selfheal '
                        'lab logs vitrage-graph`, `... mistral`' % args.timeout)
-    out('== healed in %.1f s after the fault' % timeline.events[-1][0])
+    out('== healed in %.0f s after the fault' % timeline.total)
     return 0
