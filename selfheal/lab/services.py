@@ -61,6 +61,7 @@ def configs(lab):
         ('heat.conf.j2', 'heat/heat.conf', {}),
         ('mistral.conf.j2', 'mistral/mistral.conf', {}),
         ('vitrage.conf.j2', 'vitrage/vitrage.conf', {}),
+        ('vitrage-policy.yaml.j2', 'vitrage/policy.yaml', {}),
     ]
     for host in layout.COMPUTE_HOSTS:
         rendered.append(('nova-compute.conf.j2', 'nova/%s.conf' % host,
