@@ -3,8 +3,8 @@
 # tests need (apt packages included), then runs, in order:
 #   flake8, selfheal validate on the shipped library,
 #   the unit and functional tests (real Heat engine, real Heat and Mistral),
-#   then on the lab (real OpenStack on 127.0.0.1) the lab tests, and
-#   finally `lab down`.
+#   then on the lab (real OpenStack on 127.0.0.1) the lab tests, tempest
+#   with heat_tempest_plugin_ext, and finally the `lab down` tests.
 # --no-lab stops after the unit and functional tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,5 +50,16 @@ trap 'selfheal lab down >/dev/null 2>&1 || true' EXIT
 log "selfheal lab install"
 selfheal lab install
 
-log "pytest: the lab (up once, down last)"
-SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab
+# Every stage runs, so one failure does not hide the others.
+rc=0
+log "pytest: the lab (brought up once)"
+SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab \
+    -m "not lab_teardown" || rc=1
+
+log "tempest: heat_tempest_plugin_ext against the lab"
+bash tools/tempest-against-lab.sh || rc=1
+
+log "pytest: down leaves nothing behind"
+SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab \
+    -m lab_teardown || rc=1
+exit "$rc"
