@@ -156,6 +156,8 @@ class Controller:
                 prepared.touch()
                 self.say(svc.name, 'prepared in %.1fs'
                          % (time.monotonic() - started))
+        if svc.before_start:
+            svc.before_start(self.lab)
         for attempt in range(1, svc.start_attempts + 1):
             started = time.monotonic()
             proc = procs.start(svc.argv, self.lab.pidfile(svc.name),

@@ -36,6 +36,7 @@ class Service:
     start_timeout: float = 240.0
     # Starts tried when the process exits before it is healthy.
     start_attempts: int = 1
+    before_start: typing.Optional[typing.Callable] = None  # every start
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,6 +268,7 @@ def table(lab):
                 prepare=p(_once, argvs=[
                     (vvenv / 'bin' / 'vitrage-dbsync', *vitrage_conf)],
                     log_name='vitrage-graph'),
+                before_start=bootstrap.forget_vitrage_graph_snapshot,
                 stop_signal=signal.SIGKILL),
         Service('vitrage-notifier', (
             vvenv / 'bin' / 'python',

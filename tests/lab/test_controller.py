@@ -148,6 +148,21 @@ def test_a_config_written_after_the_start_marks_the_service_stale(lab):
         controller.down()
 
 
+def test_before_start_runs_at_every_start(lab):
+    starts = []
+    items = [services.Service(
+        'steady', _python('import time; time.sleep(60)'), health.alive,
+        before_start=lambda lab: starts.append(lab))]
+    controller = control.Controller(lab, out=lambda line: None, items=items)
+    try:
+        controller.start_all()
+        controller._stale = {'steady'}
+        controller.start_service(items[0])
+        assert starts == [lab, lab]
+    finally:
+        controller.down()
+
+
 def test_a_service_failing_every_attempt_still_fails_up(lab):
     items = [services.Service('broken', _python('''
         import sys
