@@ -2,9 +2,9 @@
 
 import os
 
-from heat_plugins import definition_checks
 from selfheal.validate import crossrefs
 from selfheal.validate import library
+from selfheal.validate import workers
 
 
 class Report(object):
@@ -27,11 +27,18 @@ class Report(object):
 
 
 class Validation(object):
-    """Load, classify and check files, then their cross-references."""
+    """Load, classify and check files, then their cross-references.
 
-    def __init__(self, paths, environment_paths=()):
+    Vitrage and Mistral definitions are sent to ``definitions`` (a
+    workers.InProcess by default) as soon as they are found; the findings
+    that depend on their answers keep their place in the report and are
+    filled in at the end.
+    """
+
+    def __init__(self, paths, environment_paths=(), definitions=None):
+        self._definitions = definitions or workers.InProcess()
         self._sources = {}          # absolute path -> Source, in order
-        self._findings = []
+        self._findings = []         # Finding, or _Deferred: filled in last
         self._explicit_envs = [self._add(p, library.ENVIRONMENT)[0]
                                for p, _named in environment_paths]
         for path, named in paths:
@@ -41,6 +48,13 @@ class Validation(object):
         self._heat = None
 
     def run(self):
+        try:
+            return self._run()
+        finally:
+            if self._heat is not None:
+                self._heat.close()
+
+    def _run(self):
         for source in list(self._sources.values()):
             self._guarded(source, self._load, source)
         for source in self._of_kind(library.ENVIRONMENT):
@@ -69,7 +83,13 @@ class Validation(object):
                 self._findings.append(source.finding(
                     'Not a HOT template, environment, Vitrage template or '
                     'Mistral definition; skipped', None, 'note'))
-        return Report(len(self._sources), _unique(self._findings))
+        findings = []
+        for item in self._findings:
+            if isinstance(item, _Deferred):
+                findings.extend(item.findings())
+            else:
+                findings.append(item)
+        return Report(len(self._sources), _unique(findings))
 
     # -- bookkeeping -------------------------------------------------------
 
@@ -107,10 +127,28 @@ class Validation(object):
         """Run a check; an unexpected failure is a finding, not a crash."""
         try:
             check(*args)
+        except workers.ChildFailed:
+            raise
         except Exception as ex:
-            self._findings.append(source.finding(
-                'Internal error while checking this file (%s: %s); please '
-                'report it' % (type(ex).__name__, ' '.join(str(ex).split()))))
+            self._findings.append(_internal_error(source, ex))
+
+    def _later(self, source, findings):
+        """Findings that ``findings()`` gives at the end, in this place."""
+        self._findings.append(_Deferred(source, findings))
+
+    def _later_problems(self, source, answer, where=None, line=None):
+        """A finding per Problem in ``answer``, read at the end.
+
+        With ``where``, each is placed at ``line``, named after ``where``.
+        """
+        def findings():
+            for problem in workers.problems(answer.result()):
+                if where is None:
+                    yield source.finding(problem.message, problem.line)
+                else:
+                    yield source.finding(
+                        '%s: %s' % (where, problem.message), line)
+        self._later(source, findings)
 
     def _load(self, source):
         problem = source.load()
@@ -118,6 +156,16 @@ class Validation(object):
             self._findings.append(problem)
             if problem.is_error():
                 source.doc = None
+                return
+        # Start the owners' checks now; their answers are read at the end.
+        if source.kind == library.MISTRAL:
+            self._definitions.mistral(source.text)
+        elif source.kind == library.VITRAGE:
+            self._definitions.vitrage(source.text, check_params=False)
+        elif source.kind == library.HOT and source.doc is not None:
+            from selfheal.validate import hot
+            for kind in hot.definition_kinds(source.doc.data):
+                self._definitions.expect(kind)
 
     @property
     def heat(self):
@@ -156,45 +204,71 @@ class Validation(object):
                 self._vitrage_uses.append((reference, source))
         for kind, text, params, line, where in inline:
             if kind == library.MISTRAL:
-                problems = definition_checks.check_mistral_definition(text)
+                answer = self._definitions.mistral(text)
             else:
-                problems = definition_checks.check_vitrage_template(
+                answer = self._definitions.vitrage(
                     text, params, check_params=params is not None)
-            self._findings.extend(
-                source.finding('%s: %s' % (where, p.message), line)
-                for p in problems)
+            self._later_problems(source, answer, where, line)
 
     def _check_mistral(self, source, workflows):
-        for problem in definition_checks.check_mistral_definition(
-                source.text):
-            self._findings.append(source.finding(problem.message,
-                                                 problem.line))
+        self._later_problems(source, self._definitions.mistral(source.text))
         self._findings.extend(workflows.add(source))
 
     def _check_vitrage(self, source, workflows):
-        for problem in definition_checks.check_vitrage_template(
-                source.text, check_params=False):
-            self._findings.append(source.finding(problem.message,
-                                                 problem.line))
-        self._findings.extend(crossrefs.check_execute_mistral(
-            source, source.text, workflows))
+        self._later_problems(source, self._definitions.vitrage(
+            source.text, check_params=False))
+        self._later(source, lambda: crossrefs.check_execute_mistral(
+            source, source.text, workflows,
+            resolve=self._resolver(source.text)))
 
     def _check_vitrage_use(self, reference, hot_source, workflows):
         """A Vitrage template with the parameters a HOT resource gives it."""
         vitrage = self._sources[reference.path]
         if vitrage.doc is None or vitrage.kind != library.VITRAGE:
             return
-        alone = set(definition_checks.check_vitrage_template(
-            vitrage.text, check_params=False))
+        alone = self._definitions.vitrage(vitrage.text, check_params=False)
+        given = self._definitions.vitrage(vitrage.text, reference.params)
         where = 'parameters for %s' % vitrage.display
-        for problem in definition_checks.check_vitrage_template(
-                vitrage.text, reference.params):
-            if problem not in alone:
-                self._findings.append(hot_source.finding(
-                    '%s: %s' % (where, problem.message), reference.line))
-        self._findings.extend(crossrefs.check_execute_mistral(
+
+        def findings():
+            known = set(workers.problems(alone.result()))
+            return [hot_source.finding('%s: %s' % (where, problem.message),
+                                       reference.line)
+                    for problem in workers.problems(given.result())
+                    if problem not in known]
+        self._later(hot_source, findings)
+        self._later(hot_source, lambda: crossrefs.check_execute_mistral(
             hot_source, vitrage.text, workflows, reference.params,
-            where=where, where_line=reference.line))
+            where=where, where_line=reference.line,
+            resolve=self._resolver(vitrage.text, reference.params)))
+
+    def _resolver(self, text, params=None):
+        """get_param calls of a Vitrage template, resolved by Vitrage."""
+        return lambda call: self._definitions.vitrage_parameter(
+            call, text, params).result()
+
+
+class _Deferred(object):
+    """Findings of a check whose answers come at the end of the run."""
+
+    def __init__(self, source, findings):
+        self._source = source
+        self._findings = findings
+
+    def findings(self):
+        try:
+            return list(self._findings())
+        except workers.ChildFailed:
+            raise
+        except Exception as ex:
+            return [_internal_error(self._source, ex)]
+
+
+def _internal_error(source, ex):
+    name = getattr(ex, 'type_name', type(ex).__name__)
+    return source.finding(
+        'Internal error while checking this file (%s: %s); please report '
+        'it' % (name, ' '.join(str(ex).split())))
 
 
 def _unique(findings):

@@ -77,13 +77,17 @@ def _execute_mistral_actions(template):
 
 
 def check_execute_mistral(source, text, workflows, params=None,
-                          where=None, where_line=None):
+                          where=None, where_line=None, resolve=None):
     """Findings for the execute_mistral actions of one Vitrage template.
 
     ``params`` are the values Heat gives the template's parameters; where
     given, ``where``/``where_line`` place the findings in the HOT file
-    (``source``) instead of the Vitrage file.
+    (``source``) instead of the Vitrage file. ``resolve(call)`` gives the
+    value of a get_param call, as resolve_parameter() does (the default).
     """
+    if resolve is None:
+        def resolve(call):
+            return resolve_parameter(call, text, params)
     try:
         doc = definition_checks.load_yaml_document(
             text, library.VITRAGE, yaml.BaseLoader)
@@ -103,7 +107,7 @@ def check_execute_mistral(source, text, workflows, params=None,
         if not isinstance(name, str):
             continue    # Vitrage's validator reports it
         if GET_PARAM.match(name):
-            name = _resolve_parameter(name, doc.data, params)
+            name = resolve(name)
             if name is None:
                 findings.append(finding(
                     "execute_mistral takes its workflow from %s, which has "
@@ -134,10 +138,14 @@ def check_execute_mistral(source, text, workflows, params=None,
     return findings
 
 
-def _resolve_parameter(call, template, params):
-    """The value Vitrage's own get_param gives, or None if there is none."""
+def resolve_parameter(call, text, params=None):
+    """The value Vitrage's own get_param gives, or None if there is none.
+
+    ``text`` is the Vitrage template, ``params`` the values given to it.
+    """
     from vitrage.evaluator.template_functions.v2.functions import get_param
     from vitrage.evaluator.template_validation.base import ValidationError
+    template = definition_checks.load_vitrage_template(text)
     try:
         value = get_param(call.strip(), template, actual_params=params)
     except ValidationError:

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import typing
-from unittest import mock
 
 from selfheal.validate import library
 
@@ -45,22 +44,27 @@ class Reference(typing.NamedTuple):
     params: typing.Optional[dict] = None   # Vitrage parameters, if literal
 
 
+def use_threads():
+    """Have oslo.service use threads, not eventlet, as Heat does now."""
+    from oslo_service import backend
+    try:
+        backend.init_backend(backend.BackendType.THREADING)
+    except Exception:
+        pass  # already chosen by whoever loaded Heat first
+
+
 class HeatChecks(object):
     """Heat loaded once, with heat_plugins registered from plugin_dirs."""
 
     def __init__(self):
-        from oslo_service import backend
-        try:
-            backend.init_backend(backend.BackendType.THREADING)
-        except Exception:
-            pass  # already chosen by whoever loaded Heat first
+        use_threads()
         from oslo_config import cfg
 
         from heat.common import config  # noqa: F401  (Heat's options)
         from heat.common import context
-        from heat.engine import resources
 
         import heat_plugins
+        from selfheal.validate import heat_environment
 
         plugin_dir = os.path.dirname(os.path.abspath(heat_plugins.__file__))
         if plugin_dir not in cfg.CONF.plugin_dirs:
@@ -68,10 +72,23 @@ class HeatChecks(object):
                                   cfg.CONF.plugin_dirs + [plugin_dir])
             # The library must not depend on this host's /etc/heat.
             cfg.CONF.set_override('environment_dir', os.devnull)
-        resources.initialise()
+        self.types = heat_environment.GlobalEnvironment()
         self.context = context.RequestContext(
             user_id='selfheal-validate', project_id='selfheal-validate',
             is_admin=True, roles=['admin'])
+
+    def close(self):
+        self.types.close()
+
+    def _with_all_types(self, check, *args):
+        """``check(*args)``; if it raises, again with all of Heat's types."""
+        try:
+            return check(*args)
+        except Exception:
+            if not self.types.partial:
+                raise
+        self.types.load_everything()
+        return check(*args)
 
     # -- environments ------------------------------------------------------
 
@@ -91,6 +108,7 @@ class HeatChecks(object):
         """Findings, and the provider templates the registry names."""
         from heat.engine import environment
         findings, references = [], []
+        self.types.load_types_named_in([source.text])
         env = environment.Environment(env_dict)
         for path, value in _registry_entries(
                 env_dict.get('resource_registry') or {}):
@@ -114,7 +132,7 @@ class HeatChecks(object):
             elif isinstance(info, environment.MapResourceInfo) and not \
                     isinstance(info, environment.GlobResourceInfo):
                 try:
-                    env.get_class_to_instantiate(value)
+                    self._with_all_types(env.get_class_to_instantiate, value)
                 except Exception as ex:
                     findings.append(source.finding(
                         'resource_registry maps %s to %s: %s' % (
@@ -226,6 +244,25 @@ class HeatChecks(object):
         return found
 
     def _validate_stack(self, source, tpl, files, environments):
+        """Heat's findings, from a full environment when there are faults."""
+        self.types.load_types_named_in(
+            [source.text] + list(files.values()) +
+            [json.dumps(env) for _source, env in environments])
+        try:
+            findings, faulted = self._validate_stack_once(
+                source, tpl, files, environments)
+        except Exception:
+            if not self.types.partial:
+                raise
+            faulted = True
+        if faulted and self.types.partial:
+            self.types.load_everything()
+            findings, faulted = self._validate_stack_once(
+                source, tpl, files, environments)
+        return findings
+
+    def _validate_stack_once(self, source, tpl, files, environments):
+        """(findings, whether Heat found a fault)."""
         from heat.common import exception
         from heat.engine import environment
         from heat.engine import stack
@@ -268,7 +305,9 @@ class HeatChecks(object):
         except (exception.HeatException, ValueError, KeyError,
                 TypeError) as ex:
             findings.append(self._heat_finding(source, tpl, ex, []))
-        return findings
+        else:
+            return findings, False
+        return findings, True
 
     def _heat_finding(self, source, tpl, ex, path, placeholders=()):
         from heat.common import exception
@@ -294,6 +333,8 @@ class HeatChecks(object):
     @contextlib.contextmanager
     def _offline(self):
         """Skip what needs a service: the catalog and client constraints."""
+        from unittest import mock
+
         from heat.engine import constraints
         from heat.engine import resource
 
@@ -313,6 +354,13 @@ class HeatChecks(object):
                                   '_validate_service_availability',
                                   classmethod(lambda *args: None)):
             yield skipped
+
+
+def definition_kinds(data):
+    """Kinds of the definitions our resource types hold in a HOT template."""
+    kinds = {_definition_kind(rsrc)[0] for _name, rsrc in _resources(data)}
+    kinds.discard(None)
+    return kinds
 
 
 def _misspelt_functions(source, functions):
