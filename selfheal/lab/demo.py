@@ -11,7 +11,6 @@ import time
 import uuid
 
 from selfheal.lab import bootstrap
-from selfheal.lab import cloud
 from selfheal.lab import faults
 from selfheal.lab import layout
 from selfheal import measure
@@ -41,20 +40,13 @@ def _openstack(lab, *args):
     return proc.stdout
 
 
-def _clients(lab):
-    from mistralclient.api import client as mistral_client
-    from vitrageclient import client as vitrage_client
-    sess = cloud.admin_session(lab)
-    return (vitrage_client.Client('1', session=sess, interface='public'),
-            mistral_client.client(session=sess,
-                                  mistral_url=lab.url('mistral', '/v2')))
-
-
 class Progress:
     """What the demo sees while it waits, each thing once, as it happens."""
 
-    def __init__(self, out):
+    def __init__(self, out, failed):
         self.out = out
+        self.failed = failed  # ids of the servers on the failed host
+        self.fault = measure.now()
         self.t0 = time.monotonic()
         self.seen = set()
 
@@ -71,7 +63,8 @@ def _healed(heal, stack, count, host, progress):
     if 'vitrage' not in progress.seen and measure.deduced_time(
             heal, progress.failed, progress.fault):
         progress.once('vitrage', 'Vitrage deduced alarms on the servers')
-    if heal.executions(HEALING_WORKFLOWS, progress.fault):
+    if 'mistral' not in progress.seen and heal.executions(
+            HEALING_WORKFLOWS, progress.fault):
         progress.once('mistral', 'Mistral started healing')
     running = [s for s in servers if s and s['status'] == 'ACTIVE' and
                s.get('OS-EXT-SRV-ATTR:host') != host]
@@ -103,17 +96,16 @@ def _default_template_name(path):
         return yaml.safe_load(f)['parameters']['template_name']['default']
 
 
-def _already_deployed(lab, out):
+def _already_deployed(heal, out):
     """(policy present, heal workflows present): both are cloud-wide."""
-    vitrage, mistral = _clients(lab)
     policy = _default_template_name(_in_repo(POLICY_TEMPLATE))
     has_policy = any(t.get('name') == policy
-                     for t in vitrage.template.list())
+                     for t in heal.vitrage.template.list())
     if has_policy:
         out('   Vitrage already has the host evacuation policy (template %s):'
             ' using it' % policy)
     has_workflows = any(w.name == HEAL_WORKFLOW
-                        for w in mistral.workflows.list())
+                        for w in heal.mistral.workflows.list())
     if has_workflows:
         out('   Mistral already has %s: using it (install_workflows=false)'
             % HEAL_WORKFLOW)
@@ -141,15 +133,15 @@ def run(lab, args, out=print):
     suffix = uuid.uuid4().hex[:6]
     stack = 'selfheal-demo-%s' % suffix
     stacks = [stack]
+    heal = measure.Cloud.for_lab(lab)
     if policy:
-        has_policy, has_workflows = _already_deployed(lab, out)
+        has_policy, has_workflows = _already_deployed(heal, out)
         if has_workflows:
             parameters.append('install_workflows=false')
         if not has_policy:
             stacks.insert(0, 'selfheal-demo-policy-%s' % suffix)
             _create(lab, out, stacks[0], policy, environment, ())
     elapsed = _create(lab, out, stack, template, environment, parameters)
-    heal = measure.Cloud.for_lab(lab)
     servers = [heal.server(i) for i in heal.servers_of_stack(stack).values()]
     if not servers:
         raise LabError('stack %s has no OS::Nova::Server to heal' % stack)
@@ -159,11 +151,10 @@ def run(lab, args, out=print):
         elapsed, len(servers), ', '.join(
             '%s x%d' % (h, hosts.count(h)) for h in sorted(set(hosts)))))
     out('== fault host-down %s, then following the heal' % host)
-    progress = Progress(out)
-    progress.failed = [s['id'] for s in servers
-                       if s.get('OS-EXT-SRV-ATTR:host') == host]
-    heal.graph_ids(progress.failed)  # before Heat deletes them
-    progress.fault = measure.now()
+    failed = [s['id'] for s in servers
+              if s.get('OS-EXT-SRV-ATTR:host') == host]
+    heal.graph_ids(failed)  # before Heat deletes them
+    progress = Progress(out, failed)
     faults.host_down(lab, host, out=lambda line: None)
     progress.once('fault', 'fault injected: nova-compute on %s stopped, '
                   'Doctor compute.host.down posted' % host)
