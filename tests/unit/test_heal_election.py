@@ -1,33 +1,15 @@
 """The coalescing election of selfheal.heal_stack_member, evaluated by
-Mistral's own YAQL evaluator (in a child: Heat and Mistral both register
-[yaql] options).
+Mistral's own YAQL evaluator.
 
-The election reads Heat's CHECK FAILED events; here they are given as the
-task result Heat's events_list would return.
+The election reads Heat's CHECK FAILED events of every marked member, one
+events_list per member stack (a with-items task); here they are given as
+the list of those results, in the order of the marked members.
 """
-
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-EVALUATE = '''
-import json, sys, yaml
-from mistral import config  # noqa: registers Mistral's options
-from mistral.expressions import yaql_expression
-with open(sys.argv[1]) as f:
-    wf = yaml.safe_load(f)['selfheal.heal_stack_member']
-expr = wf['tasks']['elect_updater']['publish']['leader']
-# task().result is what heat.events_list returned.
-expr = expr.replace('task().result', '$.events_result')
-out = [yaql_expression.InlineYAQLEvaluator.evaluate(expr, ctx)
-       for ctx in json.load(sys.stdin)]
-print(json.dumps(out))
-'''
+from tests.unit import mistral_yaql
+
 COVERED_UNTIL = '2026-01-01T00:00:00Z'
 
 
@@ -40,22 +22,20 @@ def _mark(member, second, execution=None):
 
 
 def _case(me, execution, events, covered_until=COVERED_UNTIL):
+    marked = sorted({e['physical_resource_id'] for e in events} | {me})
+    per_member = [[e for e in events if e['physical_resource_id'] == m]
+                  for m in marked]
     return {'instance_id': me, 'execution_id': execution,
-            'events_result': events, 'root_updated': covered_until,
-            'marked_ids': sorted({e['physical_resource_id']
-                                  for e in events} | {me})}
+            'task_result': per_member, 'root_updated': covered_until,
+            'marked_ids': marked}
 
 
 @pytest.fixture(scope='module')
 def elect():
     def run(*cases):
-        proc = subprocess.run(
-            [sys.executable, '-c', EVALUATE,
-             os.path.join(REPO, 'workflows', 'heal_stack_member.yaml')],
-            input=json.dumps(cases), capture_output=True, text=True,
-            timeout=120)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        return json.loads(proc.stdout)
+        return mistral_yaql.evaluate(
+            'heal_stack_member.yaml', 'selfheal.heal_stack_member',
+            'elect_updater', 'leader', list(cases))
     return run
 
 

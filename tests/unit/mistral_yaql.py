@@ -1,0 +1,39 @@
+"""Evaluate a workflow's published expression with Mistral's own YAQL.
+
+Runs in a child process: Heat and Mistral both register [yaql] options.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+EVALUATE = '''
+import json, sys, yaml
+from mistral import config  # noqa: registers Mistral's options
+from mistral.expressions import yaql_expression
+path, workflow, task, key = sys.argv[1:5]
+with open(path) as f:
+    expr = yaml.safe_load(f)[workflow]['tasks'][task]['publish']
+for part in key.split('.'):
+    expr = expr[part]
+# task().result is given to the expression as $.task_result.
+expr = expr.replace('task().result', '$.task_result')
+out = [yaql_expression.InlineYAQLEvaluator.evaluate(expr, ctx)
+       for ctx in json.load(sys.stdin)]
+print(json.dumps(out))
+'''
+
+
+def evaluate(workflow_file, workflow, task, key, contexts):
+    """Values of task's published key (a.b for nested), one per context."""
+    proc = subprocess.run(
+        [sys.executable, '-c', EVALUATE,
+         os.path.join(REPO, 'workflows', workflow_file), workflow, task,
+         key],
+        input=json.dumps(contexts), capture_output=True, text=True,
+        timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
