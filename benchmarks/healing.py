@@ -192,17 +192,20 @@ class Bench:
         stack = self.stacks.wait_created(name)
         helpers.wait_settled(self.cloud, stack.id)
         self.say('P3 selfheal: 6 of 8 fail together')
-        ours = storm.unleash(self.lab, self.cloud, stack.id, storm.pick(
-            self.cloud, helpers.members(self.cloud, stack.id), 6),
-            {helpers.HEAL_WORKFLOW}, TIMEOUT)
+        keys = helpers.pick_members(
+            self.cloud, helpers.members(self.cloud, stack.id), 6)
+        ours = storm.unleash(self.lab, self.cloud, stack.id, keys,
+                             {helpers.HEAL_WORKFLOW}, TIMEOUT)
         anchor_name = 'bench-anchor-' + self.suffix
         anchor = storm.deploy_anchor(self.stacks, anchor_name)
         helpers.wait_settled(self.cloud, anchor.id)
         self.say('P3 anchor: the same storm')
-        classic = storm.unleash(self.lab, self.cloud, anchor.id, storm.pick(
-            self.cloud, helpers.members(self.cloud, anchor.id), 6),
-            {storm.ANCHOR_WORKFLOW}, TIMEOUT)
-        storm.reset_errors(self.lab, self.cloud, anchor.id)
+        keys = helpers.pick_members(
+            self.cloud, helpers.members(self.cloud, anchor.id), 6)
+        classic = storm.unleash(self.lab, self.cloud, anchor.id, keys,
+                                {storm.ANCHOR_WORKFLOW}, TIMEOUT)
+        helpers.reset_errors(
+            self.cloud, helpers.members(self.cloud, anchor.id).values())
         self.storms = [ours.row('selfheal'), classic.row('classic anchor')]
         self.stacks.delete(anchor_name)
         self.stacks.delete(name)

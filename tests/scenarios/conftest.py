@@ -61,3 +61,15 @@ def deployed(stacks, cloud):
         done = dict(zip(('policy', 'group', 'seed'), pool.map(
             stacks.wait_created, (policy, group, seed))))
     return types.SimpleNamespace(**done)
+
+
+@pytest.fixture
+def give_back(cloud):
+    """Servers a scenario failed on purpose; any left in ERROR is reset.
+
+    An unhealed member would hold up every later scenario's wait for
+    settled stacks.
+    """
+    servers = []
+    yield servers
+    helpers.reset_errors(cloud, servers)

@@ -5,8 +5,11 @@ Vitrage; nothing counts on its own.
 """
 
 import concurrent.futures
+import datetime
 import json
 import pathlib
+
+import yaml
 
 from selfheal.lab import bootstrap
 from selfheal import measure
@@ -162,6 +165,39 @@ def heal_marks(cloud, member_key, since=None):
             if (e.resource_status_reason or '').startswith(MARK_PREFIX) and
             (since is None or measure.parse_time(e.event_time) >=
              since.replace(microsecond=0))]
+
+
+def heal_budget(cloud):
+    """(max_heals, window) as the heal workflow in Mistral declares them."""
+    definition = yaml.safe_load(cloud.mistral.workflows.get(
+        HEAL_WORKFLOW).definition)
+    inputs = {}
+    for item in definition[HEAL_WORKFLOW]['input']:
+        if isinstance(item, dict):
+            inputs.update(item)
+    return int(inputs['max_heals']), int(inputs['heal_window_seconds'])
+
+
+def has_heal_budget(cloud, member_key):
+    """False when selfheal would refuse to heal the member again now."""
+    max_heals, window = heal_budget(cloud)
+    since = measure.now() - datetime.timedelta(seconds=window)
+    return len(heal_marks(cloud, member_key, since)) < max_heals
+
+
+def reset_errors(cloud, server_ids):
+    """Give back servers left in ERROR (reset-state to active)."""
+    for server_id in server_ids:
+        if (cloud.server(server_id) or {}).get('status') == 'ERROR':
+            cloud.nova('/servers/%s/action' % server_id, method='POST',
+                       json={'os-resetState': {'state': 'active'}})
+
+
+def pick_members(cloud, members, count, exclude=()):
+    """count members with the most heal budget left, in a stable order."""
+    candidates = sorted(k for k in members if k not in exclude)
+    candidates.sort(key=lambda k: len(heal_marks(cloud, k)))
+    return candidates[:count]
 
 
 def replacements(cloud, member_key, since):

@@ -32,13 +32,6 @@ class StormResult:
                 self.updates, self.seconds)
 
 
-def pick(cloud, members, count, exclude=()):
-    """count members with the most heal budget left, in a stable order."""
-    candidates = sorted(k for k in members if k not in exclude)
-    candidates.sort(key=lambda k: len(helpers.heal_marks(cloud, k)))
-    return candidates[:count]
-
-
 def unleash(lab, cloud, stack_id, keys, workflows, timeout):
     """Fail keys' servers together; wait until healed or given up.
 
@@ -84,12 +77,3 @@ def deploy_anchor(stacks, name, count=8):
     stacks.launch(name, ANCHOR_TEMPLATE, environment=helpers.ENVIRONMENT,
                   image=helpers.IMAGE, flavor=helpers.FLAVOR, count=count)
     return stacks.wait_created(name)
-
-
-def reset_errors(lab, cloud, stack_id):
-    """Give back servers a storm left in ERROR (the anchor loses heals)."""
-    for server_id in helpers.members(cloud, stack_id).values():
-        server = cloud.server(server_id)
-        if server and server['status'] == 'ERROR':
-            cloud.nova('/servers/%s/action' % server_id, method='POST',
-                       json={'os-resetState': {'state': 'active'}})
