@@ -73,6 +73,8 @@ class Bench:
 
         self.say('P1 selfheal: instance-error on member %s' % ours_key)
         victim = helpers.members(self.cloud, stack.id)[ours_key]
+        # Its graph id, while Vitrage still has it (Heat deletes it).
+        self.cloud.graph_ids([victim])
         started = measure.now()
         faults.instance_error(self.lab, victim, out=lambda line: None)
         new = self._wait_replaced(stack.id, ours_key, victim)
@@ -233,17 +235,15 @@ def table(bench, when):
             case, _n(ours), _n(floor), _r(ratio), '<= %.1f' % goal))
     lines.append(lines[2])
     if getattr(bench, 'storms', None):
-        lines += ['', 'P3: 6 of 8 members fail together', '',
-                  '==============  ======  ========  ====  =============  '
-                  '=======',
+        border = ('==============  ======  ========  ====  =============  '
+                  '=======')
+        lines += ['', 'P3: 6 of 8 members fail together', '', border,
                   'workflow        failed  replaced  lost  stack updates  '
-                  'seconds',
-                  '==============  ======  ========  ====  =============  '
-                  '=======']
+                  'seconds', border]
         for name, failed, replaced, lost, updates, seconds in bench.storms:
             lines.append('%-14s  %6d  %8d  %4d  %13d  %7s' % (
                 name, failed, replaced, lost, updates, _n(seconds)))
-        lines.append(lines[-4])
+        lines.append(border)
     return lines
 
 
@@ -308,7 +308,7 @@ def write_rst(path, lines, timelines):
     out += [lines[0], ''] + lines[2:] + ['', 'Timelines', '---------', '']
     for title, line in timelines:
         out += ['%s, total %s s::' % (title, _n(line.total)), '']
-        out += ['  ' + row for row in line.lines()] + ['']
+        out += [('  ' + row).rstrip() for row in line.lines()] + ['']
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('\n'.join(out) + '\n')
 
