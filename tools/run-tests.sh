@@ -4,7 +4,8 @@
 #   flake8, selfheal validate on the shipped library,
 #   the unit and functional tests (real Heat engine, real Heat and Mistral),
 #   then on the lab (real OpenStack on 127.0.0.1) the lab tests, tempest
-#   with heat_tempest_plugin_ext, and finally the `lab down` tests.
+#   with heat_tempest_plugin_ext, the healing scenarios, and finally the
+#   `lab down` tests.
 # --no-lab stops after the unit and functional tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,10 @@ SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab \
 
 log "tempest: heat_tempest_plugin_ext against the lab"
 bash tools/tempest-against-lab.sh || rc=1
+
+log "pytest: the healing scenarios on the lab"
+SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/scenarios \
+    || rc=1
 
 log "pytest: down leaves nothing behind"
 SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab \
