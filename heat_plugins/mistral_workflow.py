@@ -12,6 +12,7 @@
 #    under the License.
 
 from mistralclient.api import base as mistral_base
+from oslo_log import log as logging
 from oslo_serialization import jsonutils
 import yaml
 
@@ -24,6 +25,15 @@ from heat.engine import support
 
 from heat_plugins import definition_checks
 from heat_plugins import remote_definition
+
+LOG = logging.getLogger(__name__)
+
+# Mistral 23's API threads share one YAQL parser: concurrent requests can
+# corrupt each other's parse, and a valid definition is refused with a
+# parse error that no expression in it has. A real grammar error repeats,
+# so such a refusal is asked again before it is believed.
+PARSE_ERRORS = ('Parse error', 'Lexical error')
+PARSE_ATTEMPTS = 3
 
 
 class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
@@ -109,7 +119,10 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         return []
 
     def remote_validate(self, text):
-        result = self.client().workflows.validate(text)
+        result = _asked_again_on_parse_error(
+            lambda: self.client().workflows.validate(text),
+            refusal=lambda answer: (None if answer.get('valid')
+                                    else answer.get('error')))
         if not result.get('valid'):
             raise exception.StackValidationFailed(
                 path=self.definition_path(),
@@ -125,10 +138,11 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         self.data_set('workflows', jsonutils.dumps(workflows))
 
     def remote_create(self, text):
-        created = self.client().workflows.create(
-            text,
-            namespace=self.properties[self.NAMESPACE],
-            scope=self.properties[self.SCOPE])
+        created = _asked_again_on_parse_error(
+            lambda: self.client().workflows.create(
+                text,
+                namespace=self.properties[self.NAMESPACE],
+                scope=self.properties[self.SCOPE]))
         self._store_workflows([(wf.name, wf.id) for wf in created])
         return created[0].id
 
@@ -171,7 +185,16 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
 
     def _update_workflows(self, definition, namespace, scope):
         """Update kept workflows, create new ones, delete dropped ones."""
-        client = self.client().workflows
+        workflows = self.client().workflows
+
+        def update(text):
+            return _asked_again_on_parse_error(lambda: workflows.update(
+                text, namespace=namespace, scope=scope))
+
+        def create(text):
+            return _asked_again_on_parse_error(lambda: workflows.create(
+                text, namespace=namespace, scope=scope))
+
         old = dict(self._stored_workflows())
         new_names = list(definition_checks.mistral_workflow_inputs(
             definition))
@@ -179,20 +202,17 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         kept = [n for n in new_names if n in old]
         added = [n for n in new_names if n not in old]
         if kept and not added:
-            updated = client.update(definition, namespace=namespace,
-                                    scope=scope)
+            updated = update(definition)
             ids.update((wf.name, wf.id) for wf in updated)
         else:
             if kept:
-                updated = client.update(_subset(definition, kept),
-                                        namespace=namespace, scope=scope)
+                updated = update(_subset(definition, kept))
                 ids.update((wf.name, wf.id) for wf in updated)
-            created = client.create(_subset(definition, added),
-                                    namespace=namespace, scope=scope)
+            created = create(_subset(definition, added))
             ids.update((wf.name, wf.id) for wf in created)
         for name in set(old) - set(new_names):
             with self.client_plugin().ignore_not_found:
-                client.delete(old[name], namespace=namespace)
+                workflows.delete(old[name], namespace=namespace)
         return [(name, ids[name]) for name in new_names]
 
     def _resolve_attribute(self, name):
@@ -206,6 +226,32 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         if name == self.WORKFLOW_INPUTS:
             return definition_checks.mistral_workflow_inputs(
                 self.definition_text())
+
+
+def _asked_again_on_parse_error(call, refusal=lambda answer: None):
+    """call()'s answer, asked again while Mistral refuses with a parse
+    error (see PARSE_ERRORS); the last answer otherwise.
+    """
+    for attempt in range(1, PARSE_ATTEMPTS + 1):
+        try:
+            answer = call()
+            error = refusal(answer)
+        except mistral_base.APIException as ex:
+            answer, error = ex, ex.error_message
+        if attempt == PARSE_ATTEMPTS or not _is_parse_error(error):
+            break
+        LOG.warning('Mistral refused a definition with "%(error)s" '
+                    '(attempt %(attempt)d of %(attempts)d); asking again, '
+                    'as concurrent requests can corrupt its YAQL parse',
+                    {'error': error, 'attempt': attempt,
+                     'attempts': PARSE_ATTEMPTS})
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def _is_parse_error(message):
+    return any(kind in (message or '') for kind in PARSE_ERRORS)
 
 
 def _subset(definition, names):

@@ -4,17 +4,26 @@ NAMESPACE = 'unit-tests'
 
 
 class FaultyWorkflows(object):
-    """The real workflows manager, failing once where a test says."""
+    """The real workflows manager, failing once where a test says.
+
+    fail[name] is raised by the next call of that method, answers[name]
+    returned by it instead of the real answer; calls records every call.
+    """
 
     def __init__(self, real):
         self.real = real
         self.fail = {}
+        self.answers = {}
+        self.calls = []
 
     def __getattr__(self, name):
         method = getattr(self.real, name)
 
         def call(*args, **kwargs):
+            self.calls.append(name)
             if name in self.fail:
                 raise self.fail.pop(name)
+            if name in self.answers:
+                return self.answers.pop(name)
             return method(*args, **kwargs)
         return call

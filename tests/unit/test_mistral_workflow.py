@@ -210,6 +210,52 @@ def test_unparsable_yaml_is_refused(heat, mistral):
         "']', but got '<stream end>' (line 3)")
 
 
+# What Mistral 23 answers when concurrent requests corrupt its YAQL parse.
+SPURIOUS_PARSE_ERROR = 'Parse error: unexpected end of statement'
+
+
+def test_a_parse_error_mistral_does_not_repeat_is_not_believed(heat,
+                                                               mistral):
+    mistral.answers['validate'] = {'valid': False,
+                                   'error': SPURIOUS_PARSE_ERROR}
+    mistral.fail['create'] = mistral_base.APIException(
+        400, SPURIOUS_PARSE_ERROR)
+    stack = _create(_stack(heat))
+
+    assert stack.state == (stack.CREATE, stack.COMPLETE), stack.status_reason
+    assert set(_in_mistral(mistral)) == {'unit.greet', 'unit.farewell'}
+    assert mistral.calls.count('validate') == 2
+    assert mistral.calls.count('create') == 2
+
+
+def test_a_parse_error_on_update_is_asked_again(heat, mistral):
+    stack = _create(_stack(heat))
+    mistral.fail['update'] = mistral_base.APIException(
+        400, SPURIOUS_PARSE_ERROR)
+
+    changed = WORKFLOWS.replace('greeting: Hello', 'greeting: Bonjour')
+    stack.update(_stack(heat, changed, existing=stack))
+
+    assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
+    assert 'Bonjour' in mistral.real.get(
+        'unit.greet', namespace=NAMESPACE).definition
+
+
+def test_a_parse_error_mistral_repeats_is_reported(heat, mistral,
+                                                   monkeypatch):
+    monkeypatch.setattr(definition_checks, 'mistral_parser_available',
+                        lambda: False)
+    broken = WORKFLOWS.replace('<% $.who %>"', '<% $.who + %>"')
+    message = _validation_error(heat, broken)
+
+    assert message.startswith(
+        'resources.workflows.properties.definition: Mistral rejected the '
+        'definition: ')
+    assert 'Parse error' in message
+    assert mistral.calls.count('validate') == 3
+    assert _in_mistral(mistral) == {}
+
+
 FROM_VALUE = textwrap.dedent("""\
     heat_template_version: 2021-04-16
     parameters:
