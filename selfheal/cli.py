@@ -38,11 +38,23 @@ def main(argv=None):
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         status = args.func(args)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         status = 130
+    except BrokenPipeError:
+        # The reader went away, as in `selfheal validate -v | head`.
+        _silence_stdout()
+        status = 141
     if as_program and getattr(args, 'exit_at_once', False):
         _exit_at_once(status)
     return status
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null: Python flushes it again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _exit_at_once(status):
