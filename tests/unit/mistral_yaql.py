@@ -14,11 +14,11 @@ EVALUATE = '''
 import json, sys, yaml
 from mistral import config  # noqa: registers Mistral's options
 from mistral.expressions import yaql_expression
-path, workflow, task, key = sys.argv[1:5]
+path, workflow, task, section, key = sys.argv[1:6]
 with open(path) as f:
-    expr = yaml.safe_load(f)[workflow]['tasks'][task]['publish']
+    expr = yaml.safe_load(f)[workflow]['tasks'][task][section]
 for part in key.split('.'):
-    expr = expr[part]
+    expr = expr[int(part)] if isinstance(expr, list) else expr[part]
 # task().result is given to the expression as $.task_result.
 expr = expr.replace('task().result', '$.task_result')
 out = [yaql_expression.InlineYAQLEvaluator.evaluate(expr, ctx)
@@ -27,12 +27,15 @@ print(json.dumps(out))
 '''
 
 
-def evaluate(workflow_file, workflow, task, key, contexts):
-    """Values of task's published key (a.b for nested), one per context."""
+def evaluate(workflow_file, workflow, task, key, contexts,
+             section='publish'):
+    """Values of the expression at key (a.b, or 0.b in a list) in a task's
+    section (publish, on-error...), one per context.
+    """
     proc = subprocess.run(
         [sys.executable, '-c', EVALUATE,
          os.path.join(REPO, 'workflows', workflow_file), workflow, task,
-         key],
+         section, key],
         input=json.dumps(contexts), capture_output=True, text=True,
         timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
