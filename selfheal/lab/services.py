@@ -62,6 +62,7 @@ def configs(lab):
         ('heat.conf.j2', 'heat/heat.conf', {}),
         ('mistral.conf.j2', 'mistral/mistral.conf', {}),
         ('vitrage.conf.j2', 'vitrage/vitrage.conf', {}),
+        ('vitrage-persistor.conf.j2', 'vitrage/persistor.conf', {}),
         ('vitrage-policy.yaml.j2', 'vitrage/policy.yaml', {}),
     ]
     for host in layout.COMPUTE_HOSTS:
@@ -278,7 +279,8 @@ def table(lab):
             # Hangs on SIGTERM.
             stop_signal=signal.SIGKILL),
         Service('vitrage-persistor', (vvenv / 'bin' / 'vitrage-persistor',
-                                      *vitrage_conf),
+                                      *vitrage_conf, '--config-file',
+                                      etc / 'vitrage' / 'persistor.conf'),
                 health.alive, after=('vitrage-graph',),
                 stop_signal=signal.SIGKILL),
         Service('vitrage-api', _uwsgi(

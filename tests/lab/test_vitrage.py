@@ -91,6 +91,13 @@ def test_doctor_event_produces_deduced_alarms(
         assert len(deduced) == 1, listed
         assert deduced[0]['Type'] == 'vitrage'  # deduced by a template
         assert any(a['Name'] == faults.HOST_DOWN for a in listed)
+        # Root cause analysis reads what vitrage-persistor wrote: the alarm
+        # and, only if its insert did not race the alarm's, the edge.
+        causes = wait_for('the causal edge in the RCA', lambda: [
+            link for link in vitrage.rca.get(
+                deduced[0]['ID'], all_tenants=True)['links']
+            if link.get('relationship_type') == 'causes'])
+        assert len(causes) == 1, causes
     finally:
         admin_session.delete('/servers/%s' % server['id'],
                              endpoint_filter=COMPUTE, raise_exc=False)

@@ -180,7 +180,7 @@ def test_vitrage_deduces_instance_down_on_exactly_the_failed_hosts_instances(
     for alarm in active:
         rca = cloud.vitrage.rca.get(alarm['vitrage_id'], all_tenants=True)
         assert helpers.causes(rca, alarm['vitrage_id']) == [
-            faults.HOST_DOWN], rca
+            faults.HOST_DOWN], (alarm, rca['nodes'], rca['links'])
 
 
 def test_one_evacuation_fences_then_rebuilds_the_opted_in_instances(
