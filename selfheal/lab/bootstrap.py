@@ -3,7 +3,10 @@
 Everything here may run again on a half-set-up lab and converge.
 """
 
+import os
+import pathlib
 import subprocess
+import tempfile
 import time
 
 from selfheal.lab import cloud
@@ -69,6 +72,28 @@ def forget_vitrage_graph_snapshot(lab):
     run(lab, ['mariadb', '--defaults-file=%s' % (lab.etc / 'my.cnf'),
               '-u', 'root', 'vitrage', '-e',
               'DELETE FROM graph_snapshots'], 'vitrage-graph')
+
+
+NOVA_FAKE_DRIVER = pathlib.Path(__file__).parent / 'nova_driver' / (
+    'selfheal_lab_fake_driver.py')
+
+
+def install_nova_fake_driver(lab):
+    """Put the lab's virt driver in nova.virt, where Nova 34 loads drivers.
+
+    As out-of-tree drivers install themselves; rewritten only when changed.
+    """
+    text = NOVA_FAKE_DRIVER.read_bytes()
+    for virt in lab.services_venv.glob('lib/python3*/site-packages/nova/virt'):
+        dest = virt / NOVA_FAKE_DRIVER.name
+        if dest.exists() and dest.read_bytes() == text:
+            continue
+        # Both computes may start at once: never expose a partial file.
+        fd, partial = tempfile.mkstemp(dir=virt, suffix='.tmp')
+        with os.fdopen(fd, 'wb') as f:
+            f.write(text)
+        os.chmod(partial, 0o644)
+        os.replace(partial, dest)
 
 
 # -- Keystone catalog --------------------------------------------------------

@@ -10,6 +10,7 @@ import time
 
 from selfheal.lab import bootstrap
 from selfheal.lab import cloud
+from selfheal.lab import health
 from selfheal.lab import layout
 from selfheal.lab import procs
 from selfheal.lab import services
@@ -97,7 +98,7 @@ def host_up(lab, host, out=print, timeout=180):
             sess.put('/os-services/%s' % current['id'], json=body,
                      endpoint_filter=COMPUTE, headers=MICROVERSION,
                      raise_exc=False)
-        elif current['state'] == 'up':
+        elif health.ComputeUp(host)(lab)[0]:
             break
         if time.monotonic() > deadline:
             raise LabError('%s did not come back up in %d s: %s' % (

@@ -1,5 +1,6 @@
 """Health checks: each answers ``(ok, detail)`` and never raises."""
 
+import datetime
 import http.client
 import socket
 
@@ -75,7 +76,13 @@ class Api:
 
 
 class ComputeUp:
-    """Nova reports this host's nova-compute service as up."""
+    """Nova reports this host's nova-compute service as up.
+
+    Up by Nova's count means a heartbeat within service_down_time, which a
+    process that has just restarted inherits from its predecessor. It
+    reports only once init_host (which resumes its guests) is done: until
+    Nova has heard from it since it started, it is still starting.
+    """
 
     def __init__(self, host):
         self.host = host
@@ -92,8 +99,24 @@ class ComputeUp:
                     self.host, svc['state'], svc['status'],
                     ', forced down' if svc.get('forced_down') else '')
                 # Fenced by a workflow (force-down): the process is fine.
-                return svc['state'] == 'up' or svc.get('forced_down'), detail
+                if svc.get('forced_down'):
+                    return True, detail
+                if svc['state'] == 'up' and not self._heard_since_start(
+                        lab, svc):
+                    return False, detail + ' (starting)'
+                return svc['state'] == 'up', detail
         return False, 'nova-compute %s not registered yet' % self.host
+
+    def _heard_since_start(self, lab, svc):
+        try:
+            started = lab.pidfile('nova-compute-' + self.host).stat().st_mtime
+        except OSError:
+            return True  # not started by this lab: nothing to compare
+        if not svc.get('updated_at'):
+            return False
+        heard = datetime.datetime.fromisoformat(svc['updated_at'])
+        return heard.replace(
+            tzinfo=datetime.timezone.utc).timestamp() >= started
 
 
 def alive(lab):

@@ -226,6 +226,7 @@ def table(lab):
             health.ComputeUp(host),
             after=('nova-conductor', 'nova-scheduler', 'placement', 'neutron',
                    'glance', 'catalog'),
+            before_start=bootstrap.install_nova_fake_driver,
             stop_signal=signal.SIGKILL,
             # nova-compute's start-up threads race on oslo.config option
             # registration ("dictionary changed size during iteration").

@@ -1,6 +1,6 @@
 """vitrage-notifier that posts to the lab's Mistral, not localhost:8989.
 
-The one shim the lab needs, run by the Vitrage venv's python (this file
+A shim the lab needs, run by the Vitrage venv's python (this file
 imports only the standard library, vitrage and mistralclient).
 
 Upstream reason: Vitrage 15's ``os_clients.mistral_client()`` builds

@@ -1,13 +1,21 @@
-"""A server boots on each compute host of the lab."""
+"""Servers boot on each compute host, and move between them as on a cloud."""
 
 import uuid
 
 import pytest
 
 from selfheal.lab import bootstrap
+from selfheal.lab import cloud
+from selfheal.lab import faults
 from selfheal.lab import layout
+from selfheal.lab import procs
+from selfheal.lab import services
+from tests.lab.helpers import wait_for
 
 pytestmark = pytest.mark.lab
+
+HOST = 'OS-EXT-SRV-ATTR:host'
+RUNNING, SHUTDOWN = 1, 4  # Nova's power_state values
 
 
 @pytest.mark.parametrize('host', layout.COMPUTE_HOSTS)
@@ -19,7 +27,106 @@ def test_server_boots_on_each_compute_host(openstack, host):
             bootstrap.IMAGE, '--nic', 'none', '--availability-zone',
             'nova:' + host, '--wait', name)
         assert server['status'] == 'ACTIVE'
-        assert server['OS-EXT-SRV-ATTR:host'] == host
+        assert server[HOST] == host
     finally:
         openstack.run('server', 'delete', '--wait', name, check=False)
     assert name not in {s['Name'] for s in openstack.json('server', 'list')}
+
+
+@pytest.fixture
+def server_on(lab, openstack, admin_session):
+    """server_on(host): an ACTIVE server there, moved by Nova's admin API."""
+    created = []
+
+    def create(host):
+        server = Server(admin_session, openstack.json(
+            'server', 'create', '--flavor', 'm1.tiny', '--image',
+            bootstrap.IMAGE, '--nic', 'none', '--availability-zone',
+            'nova:' + host, '--wait',
+            'lab-test-move-%s' % uuid.uuid4().hex[:6])['id'])
+        created.append(server.id)
+        return server
+    yield create
+    for server_id in created:
+        openstack.run('server', 'delete', '--wait', server_id, check=False)
+
+
+class Server:
+
+    def __init__(self, session, server_id):
+        self.session, self.id = session, server_id
+
+    def show(self):
+        return self.session.get(
+            '/servers/%s' % self.id, endpoint_filter=faults.COMPUTE,
+            headers=faults.MICROVERSION).json()['server']
+
+    def action(self, body):
+        self.session.post('/servers/%s/action' % self.id, json=body,
+                          endpoint_filter=faults.COMPUTE,
+                          headers=faults.MICROVERSION)
+
+    def settle_on(self, host, what):
+        def settled():
+            now = self.show()
+            assert now['status'] != 'ERROR', now.get('fault')
+            return now['status'] == 'ACTIVE' and now[HOST] == host and now
+        return wait_for('%s of %s to %s' % (what, self.id, host), settled)
+
+    def live_migrate(self, host):
+        self.action({'os-migrateLive': {'host': host,
+                                        'block_migration': 'auto'}})
+        return self.settle_on(host, 'the live migration')
+
+
+def _stop_compute(lab, host):
+    """nova-compute of host stops; its guests run on, as on a hypervisor."""
+    svc = services.by_name(lab)['nova-compute-' + host]
+    procs.stop(lab.pidfile(svc.name), svc.stop_signal, svc.stop_timeout)
+
+
+def test_a_server_evacuates_back_to_the_host_it_live_migrated_from(
+        lab, server_on, admin_session):
+    """compute1 -> (live) compute2, compute2 fails -> (evacuate) compute1.
+
+    A hypervisor no longer runs a guest it live-migrated away; Nova's fake
+    driver kept it, and this evacuation failed "Instance ... already
+    exists". Only nova-compute stops here: no monitor tells Vitrage.
+    """
+    source, target = layout.COMPUTE_HOSTS[:2]
+    server = server_on(source)
+    server.live_migrate(target)
+    try:
+        _stop_compute(lab, target)
+        service = [s for s in cloud.compute_services(lab)
+                   if s['host'] == target][0]
+        admin_session.put('/os-services/%s' % service['id'],
+                          json={'forced_down': True},
+                          endpoint_filter=faults.COMPUTE,
+                          headers=faults.MICROVERSION)
+        server.action({'evacuate': {'host': source}})
+        back = server.settle_on(source, 'the evacuation')
+        assert back.get('fault') is None, back['fault']
+    finally:
+        faults.host_up(lab, target, out=lambda line: None)
+
+
+def test_guests_survive_a_nova_compute_restart(lab, server_on):
+    """After host-up the hypervisor still has the guest: it stops, starts.
+
+    The fake driver lost its guests with the process: Nova then showed them
+    ACTIVE, could not stop them, and once its power sync saw them missing,
+    refused to live-migrate them.
+    """
+    host = layout.COMPUTE_HOSTS[1]
+    server = server_on(host)
+    try:
+        _stop_compute(lab, host)
+    finally:
+        faults.host_up(lab, host, out=lambda line: None)
+    for action, status, power in (('os-stop', 'SHUTOFF', SHUTDOWN),
+                                  ('os-start', 'ACTIVE', RUNNING)):
+        server.action({action: None})
+        wait_for('%s of %s' % (action, server.id), lambda: [
+            s for s in [server.show()]
+            if (s['status'], s['OS-EXT-STS:power_state']) == (status, power)])
