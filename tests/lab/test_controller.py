@@ -254,9 +254,15 @@ def test_configs_render_without_undefined_values(lab):
     vitrage = configparser.RawConfigParser(strict=False)
     vitrage.read(lab.etc / 'vitrage' / 'vitrage.conf')
     assert vitrage['DEFAULT']['notifiers'] == 'mistral'
+    persistor = configparser.RawConfigParser(strict=False)
+    persistor.read(lab.etc / 'vitrage' / 'persistor.conf')
+    assert persistor['DEFAULT']['executor_thread_pool_size'] == '1'
+    # Read after nova.conf or vitrage.conf, these name no address.
+    overlays = {h + '.conf' for h in layout.COMPUTE_HOSTS} | {
+        'persistor.conf'}
     for conf in lab.etc.rglob('*.conf'):
         text = conf.read_text()
-        assert '127.0.0.1' in text or conf.name.startswith('compute'), conf
+        assert '127.0.0.1' in text or conf.name in overlays, conf
         assert '0.0.0.0' not in text
 
 
