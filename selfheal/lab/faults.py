@@ -54,12 +54,16 @@ def post_doctor_event(lab, event_type, host, status, cause):
     return event
 
 
-def host_down(lab, host, out=print):
+def stop_compute(lab, host):
+    """Stop host's nova-compute; its guests run on, as on a hypervisor."""
     name = _check_host(host)
     svc = services.by_name(lab)[name]
-    outcome = procs.stop(lab.pidfile(name), svc.stop_signal,
-                         svc.stop_timeout)
-    out('%s: %s' % (name, outcome))
+    return '%s: %s' % (name, procs.stop(lab.pidfile(name), svc.stop_signal,
+                                        svc.stop_timeout))
+
+
+def host_down(lab, host, out=print):
+    out(stop_compute(lab, host))
     post_doctor_event(lab, HOST_DOWN, host, 'down', 'nova-compute stopped')
     out('posted Doctor %s for %s to Vitrage; fencing and evacuation are '
         'left to the workflow' % (HOST_DOWN, host))

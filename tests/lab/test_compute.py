@@ -8,8 +8,6 @@ from selfheal.lab import bootstrap
 from selfheal.lab import cloud
 from selfheal.lab import faults
 from selfheal.lab import layout
-from selfheal.lab import procs
-from selfheal.lab import services
 from tests.lab.helpers import wait_for
 
 pytestmark = pytest.mark.lab
@@ -79,12 +77,6 @@ class Server:
         return self.settle_on(host, 'the live migration')
 
 
-def _stop_compute(lab, host):
-    """nova-compute of host stops; its guests run on, as on a hypervisor."""
-    svc = services.by_name(lab)['nova-compute-' + host]
-    procs.stop(lab.pidfile(svc.name), svc.stop_signal, svc.stop_timeout)
-
-
 def test_a_server_evacuates_back_to_the_host_it_live_migrated_from(
         lab, server_on, admin_session):
     """compute1 -> (live) compute2, compute2 fails -> (evacuate) compute1.
@@ -97,7 +89,7 @@ def test_a_server_evacuates_back_to_the_host_it_live_migrated_from(
     server = server_on(source)
     server.live_migrate(target)
     try:
-        _stop_compute(lab, target)
+        faults.stop_compute(lab, target)
         service = [s for s in cloud.compute_services(lab)
                    if s['host'] == target][0]
         admin_session.put('/os-services/%s' % service['id'],
@@ -121,7 +113,7 @@ def test_guests_survive_a_nova_compute_restart(lab, server_on):
     host = layout.COMPUTE_HOSTS[1]
     server = server_on(host)
     try:
-        _stop_compute(lab, host)
+        faults.stop_compute(lab, host)
     finally:
         faults.host_up(lab, host, out=lambda line: None)
     for action, status, power in (('os-stop', 'SHUTOFF', SHUTDOWN),

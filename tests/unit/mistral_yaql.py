@@ -40,3 +40,9 @@ def evaluate(workflow_file, workflow, task, key, contexts,
         timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
+
+
+def heal_stack_member(task, key, contexts, section='publish'):
+    """evaluate() on an expression of selfheal.heal_stack_member."""
+    return evaluate('heal_stack_member.yaml', 'selfheal.heal_stack_member',
+                    task, key, contexts, section)

@@ -33,9 +33,8 @@ def _case(me, execution, events, covered_until=COVERED_UNTIL):
 @pytest.fixture(scope='module')
 def elect():
     def run(*cases):
-        return mistral_yaql.evaluate(
-            'heal_stack_member.yaml', 'selfheal.heal_stack_member',
-            'elect_updater', 'leader', list(cases))
+        return mistral_yaql.heal_stack_member('elect_updater', 'leader',
+                                              list(cases))
     return run
 
 

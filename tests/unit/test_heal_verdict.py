@@ -20,9 +20,8 @@ def _seen(member_status, physical_id='failed', root_status='UPDATE_COMPLETE',
 @pytest.fixture(scope='module')
 def verdicts():
     def run(*cases):
-        return mistral_yaql.evaluate(
-            'heal_stack_member.yaml', 'selfheal.heal_stack_member',
-            'decide', 'verdict', list(cases))
+        return mistral_yaql.heal_stack_member('decide', 'verdict',
+                                              list(cases))
     return run
 
 
@@ -63,9 +62,8 @@ def _next_after_refused_mark(*refusals):
     """
     contexts = [{'mark_refusal': refusal, 'mark_attempts': attempts}
                 for refusal, attempts in refusals]
-    taken = [mistral_yaql.evaluate(
-        'heal_stack_member.yaml', 'selfheal.heal_stack_member', 'send_mark',
-        '%d.%s' % (index, name), contexts, section='on-error')
+    taken = [mistral_yaql.heal_stack_member(
+        'send_mark', '%d.%s' % (index, name), contexts, section='on-error')
         for index, name in enumerate(AFTER_REFUSED_MARK)]
     return [[name for name, took in zip(AFTER_REFUSED_MARK, row) if took]
             for row in zip(*taken)]
