@@ -69,7 +69,7 @@ def host_down(lab, host, out=print):
         'left to the workflow' % (HOST_DOWN, host))
 
 
-def _compute_service(lab, host):
+def compute_service(lab, host):
     for svc in cloud.compute_services(lab):
         if svc['host'] == host:
             return svc
@@ -92,7 +92,7 @@ def host_up(lab, host, out=print, timeout=180):
     sess = cloud.admin_session(lab)
     deadline = time.monotonic() + timeout
     while True:
-        current = _compute_service(lab, host)
+        current = compute_service(lab, host)
         body = {}
         if current.get('forced_down'):
             body['forced_down'] = False

@@ -5,7 +5,6 @@ import uuid
 import pytest
 
 from selfheal.lab import bootstrap
-from selfheal.lab import cloud
 from selfheal.lab import faults
 from selfheal.lab import layout
 from tests.lab.helpers import wait_for
@@ -90,8 +89,7 @@ def test_a_server_evacuates_back_to_the_host_it_live_migrated_from(
     server.live_migrate(target)
     try:
         faults.stop_compute(lab, target)
-        service = [s for s in cloud.compute_services(lab)
-                   if s['host'] == target][0]
+        service = faults.compute_service(lab, target)
         admin_session.put('/os-services/%s' % service['id'],
                           json={'forced_down': True},
                           endpoint_filter=faults.COMPUTE,
