@@ -51,12 +51,13 @@ def warm(paths, runs):
     import warnings
     logging.disable(logging.CRITICAL)
     warnings.simplefilter('ignore')
-    from heat_plugins import definition_checks
     from selfheal.validate import checker
     from selfheal.validate import hot
     from selfheal.validate import library
+    from selfheal_checks import mistral
+    from selfheal_checks import results
 
-    definition_checks.import_mistral_in_process()
+    mistral.import_mistral_in_process()
     files = library.expand(paths or library.default_paths())
     report = checker.Validation(files).run()     # imports, first use
 
@@ -64,7 +65,7 @@ def warm(paths, runs):
         times = []
         for _ in range(runs):
             if forget:
-                definition_checks._results.clear()
+                results.forget()
                 hot._stack_results.clear()
             wall, cpu = time.perf_counter(), time.process_time()
             checker.Validation(files).run()

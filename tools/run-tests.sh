@@ -33,7 +33,8 @@ log "installing heat-selfhealing with its test requirements"
 export PATH="$PWD/$VENV/bin:$PATH"
 
 log "flake8 (hacking)"
-flake8 heat_plugins selfheal heat_tempest_plugin_ext tests benchmarks
+flake8 heat_plugins selfheal selfheal_checks heat_tempest_plugin_ext tests \
+    benchmarks
 
 log "selfheal validate (the shipped library)"
 selfheal validate templates vitrage_templates workflows

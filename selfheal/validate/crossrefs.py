@@ -10,8 +10,10 @@ import re
 
 import yaml
 
-from heat_plugins import definition_checks
 from selfheal.validate import library
+from selfheal_checks import mistral
+from selfheal_checks import vitrage
+from selfheal_checks import yaml_lines
 
 GET_PARAM = re.compile(r'^\s*get_param\(.*\)\s*$')
 
@@ -26,8 +28,8 @@ class Workflows(object):
         """Record the workflows of a Mistral file; findings for duplicates."""
         findings = []
         try:
-            inputs = definition_checks.mistral_workflow_inputs(source.text)
-        except definition_checks.DefinitionError:
+            inputs = mistral.mistral_workflow_inputs(source.text)
+        except yaml_lines.DefinitionError:
             return findings  # reported by the Mistral check
         for name, declarations in inputs.items():
             first = self._found.get(name)
@@ -89,9 +91,9 @@ def check_execute_mistral(source, text, workflows, params=None,
         def resolve(call):
             return resolve_parameter(call, text, params)
     try:
-        doc = definition_checks.load_yaml_document(
+        doc = yaml_lines.load_yaml_document(
             text, library.VITRAGE, yaml.BaseLoader)
-    except definition_checks.DefinitionError:
+    except yaml_lines.DefinitionError:
         return []   # reported by the Vitrage check
 
     def finding(message, line, severity='error'):
@@ -145,7 +147,7 @@ def resolve_parameter(call, text, params=None):
     """
     from vitrage.evaluator.template_functions.v2.functions import get_param
     from vitrage.evaluator.template_validation.base import ValidationError
-    template = definition_checks.load_vitrage_template(text)
+    template = vitrage.load_vitrage_template(text)
     try:
         value = get_param(call.strip(), template, actual_params=params)
     except ValidationError:

@@ -4,7 +4,7 @@ import os
 import sys
 import typing
 
-from heat_plugins import definition_checks
+from selfheal_checks import yaml_lines
 
 HOT = 'HOT template'
 ENVIRONMENT = 'Heat environment'
@@ -39,7 +39,7 @@ class Source(object):
         self.display = display_path(self.path)
         self.kind = expected_kind
         self.text = None
-        self.doc = None     # definition_checks.YamlDocument (SafeLoader)
+        self.doc = None     # yaml_lines.YamlDocument (SafeLoader)
 
     @property
     def directory(self):
@@ -61,8 +61,8 @@ class Source(object):
         except UnicodeDecodeError:
             return self.finding('The %s is not UTF-8 text' % what)
         try:
-            self.doc = definition_checks.load_yaml_document(self.text, what)
-        except definition_checks.DefinitionError as ex:
+            self.doc = yaml_lines.load_yaml_document(self.text, what)
+        except yaml_lines.DefinitionError as ex:
             return self.finding(ex.problem.message, ex.problem.line)
         found = kind_from_contents(self.doc.data)
         if self.kind is None:

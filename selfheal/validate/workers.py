@@ -23,8 +23,11 @@ import tempfile
 import threading
 import traceback
 
-from heat_plugins import definition_checks
 from selfheal.validate import library
+from selfheal_checks import mistral
+from selfheal_checks import mistral_actions
+from selfheal_checks import vitrage
+from selfheal_checks import yaml_lines
 
 
 class ChildFailed(Exception):
@@ -52,7 +55,7 @@ def for_this_process():
     if 'heat.engine' not in sys.modules:
         return ChildProcesses()
     # Single-threaded: Mistral may share the process with Heat.
-    definition_checks.import_mistral_in_process()
+    mistral.import_mistral_in_process()
     return InProcess()
 
 
@@ -146,9 +149,9 @@ def answer(request):
     """The answer to a request (plain data), computed in this process."""
     op = request['op']
     if op == 'mistral':
-        found = definition_checks.check_mistral_definition(request['text'])
+        found = mistral.check_mistral_definition(request['text'])
     elif op == 'vitrage':
-        found = definition_checks.check_vitrage_template(
+        found = vitrage.check_vitrage_template(
             request['text'], request['params'], request['check_params'])
     elif op == 'vitrage_parameter':
         from selfheal.validate import crossrefs
@@ -164,16 +167,16 @@ def answer(request):
 
 def problems(answer):
     """Problems from the answer to a mistral or vitrage request."""
-    return [definition_checks.Problem(*item) for item in answer]
+    return [yaml_lines.Problem(*item) for item in answer]
 
 
 def _import(kind):
     """Import the owner's code, ahead of the definitions."""
     if kind == library.MISTRAL:
         importlib.import_module('mistral.lang.parser')
-        definition_checks.known_mistral_actions()
+        mistral_actions.known_mistral_actions()
     else:
-        definition_checks.vitrage_validator_available()
+        vitrage.vitrage_validator_available()
 
 
 def _reply(request):

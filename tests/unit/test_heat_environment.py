@@ -81,8 +81,8 @@ def test_load_everything_gives_heats_environment():
 def test_the_library_needs_only_the_types_it_names():
     report = _run(textwrap.dedent("""\
         from selfheal.validate import checker, library, workers
-        from heat_plugins import definition_checks
-        definition_checks.import_mistral_in_process()
+        from selfheal_checks import mistral
+        mistral.import_mistral_in_process()
         validation = checker.Validation(
             library.expand(library.default_paths()), (), workers.InProcess())
         result = validation.run()

@@ -1,10 +1,10 @@
 """Every shipped Vitrage template and workflow, checked by its owner's code.
 
-Vitrage's validator and Mistral's parser (through heat_plugins.
-definition_checks, with mistral-extra's real action list), then the chain
-between them: each execute_mistral names a shipped workflow and passes the
-inputs it requires and no others, each sub-workflow exists, and each
-execute_mistral runs once per host or per instance, never once per stack.
+Vitrage's validator and Mistral's parser (through selfheal_checks, with
+mistral-extra's real action list), then the chain between them: each
+execute_mistral names a shipped workflow and passes the inputs it requires
+and no others, each sub-workflow exists, and each execute_mistral runs once
+per host or per instance, never once per stack.
 """
 
 import glob
@@ -13,7 +13,8 @@ import os
 import pytest
 import yaml
 
-from heat_plugins import definition_checks
+from selfheal_checks import mistral
+from selfheal_checks import vitrage
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -41,7 +42,7 @@ def _workflows():
     found = {}
     for path in WORKFLOW_FILES:
         text = _read(path)
-        inputs = definition_checks.mistral_workflow_inputs(text)
+        inputs = mistral.mistral_workflow_inputs(text)
         bodies = yaml.safe_load(text)
         for name, declared in inputs.items():
             found[name] = {'inputs': declared, 'body': bodies[name],
@@ -71,7 +72,7 @@ def test_library_is_complete():
 
 @pytest.mark.parametrize('path', VITRAGE_TEMPLATES, ids=os.path.basename)
 def test_vitrage_accepts_template(path):
-    assert definition_checks.check_vitrage_template(
+    assert vitrage.check_vitrage_template(
         _read(path), _params(path)) == []
 
 
@@ -83,13 +84,13 @@ def test_template_states_its_datasources(path):
 
 @pytest.mark.parametrize('path', WORKFLOW_FILES, ids=os.path.basename)
 def test_mistral_accepts_workflows(path):
-    assert definition_checks.check_mistral_definition(_read(path)) == []
+    assert mistral.check_mistral_definition(_read(path)) == []
 
 
 @pytest.mark.parametrize('path', VITRAGE_TEMPLATES, ids=os.path.basename)
 def test_execute_mistral_matches_workflow_inputs(path):
     workflows = _workflows()
-    template = definition_checks.load_vitrage_template(_read(path))
+    template = vitrage.load_vitrage_template(_read(path))
     for _scenario, action in _execute_mistral(template):
         assert action['workflow'] in workflows, action
         declared = workflows[action['workflow']]['inputs']
@@ -152,7 +153,7 @@ def test_execute_mistral_runs_once_per_host_or_instance(path):
     instances) would start one workflow for all of them, and the others
     only after the first alarm clears: heals would be lost or serialised.
     """
-    template = definition_checks.load_vitrage_template(_read(path))
+    template = vitrage.load_vitrage_template(_read(path))
     entities = template['entities']
     for scenario, action in _execute_mistral(template):
         kinds = {entities[t].get('type', entities[t].get('category'))

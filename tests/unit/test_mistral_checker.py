@@ -1,4 +1,4 @@
-"""Mistral's parser beside heat-engine: one long-lived child process.
+"""Mistral's parser beside heat-engine: long-lived checking processes.
 
 Run in a fresh interpreter that loads Heat first, as heat-engine does: in
 the test process itself Mistral may already be imported in-process.
@@ -16,21 +16,25 @@ ENGINE_LIKE = textwrap.dedent("""\
     from tests.unit import heat_harness
     heat_harness.configure(tempfile.mkdtemp())
     from heat_plugins import definition_checks as checks
-    checker = checks._MISTRAL_CHECKER
+    from selfheal_checks import mistral
+    pool = checks._POOL
     text = sys.stdin.read()
-    report = {'heat_options': checks._heat_options_registered()}
+    report = {'heat_options': mistral._heat_options_registered()}
     report['ok'] = [list(p) for p in checks.check_mistral_definition(text)]
-    report['first'] = checker._process.pid
+    report['first'] = [c.process.pid for c in pool.children]
     broken = text.replace('action: std.noop', 'action: nova.nope')
     report['broken'] = [p.message for p in
                         checks.check_mistral_definition(broken)]
-    report['same'] = checker._process.pid
-    checker._process.kill()
-    checker._process.wait()
+    report['same'] = [c.process.pid for c in pool.children]
+    pool.children[0].process.kill()
+    pool.children[0].process.wait()
     again = text.replace('Hello', 'Hi again')
     report['again'] = [list(p) for p in
                        checks.check_mistral_definition(again)]
-    report['restarted'] = checker._process.pid
+    report['restarted'] = [c.process.pid for c in pool.children]
+    report['here'] = sorted(m for m in sys.modules if m in (
+        'mistral', 'mistral_extra', 'vitrage'))
+    pool.close()
     print(json.dumps(report))
     """)
 
@@ -47,6 +51,9 @@ def test_one_child_serves_every_check_and_is_restarted():
     assert report['broken'] == [
         "Task 'done' of workflow 'unit.greet' uses action 'nova.nope', "
         'which neither Mistral nor mistral-extra provides']
+    assert len(report['first']) == 1
     assert report['same'] == report['first']
     assert report['again'] == []
+    assert len(report['restarted']) == 1
     assert report['restarted'] != report['first']
+    assert report['here'] == []

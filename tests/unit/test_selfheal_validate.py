@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from heat_plugins import definition_checks
 from selfheal import cli
+from selfheal_checks import mistral
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -206,7 +206,7 @@ EXPECTED = {
 def in_repo(monkeypatch):
     monkeypatch.chdir(REPO)
     # What the console script does; pytest runs tests in one thread.
-    definition_checks.import_mistral_in_process()
+    mistral.import_mistral_in_process()
 
 
 def _run(capsys, *argv):

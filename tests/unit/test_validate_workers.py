@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from heat_plugins import definition_checks
 from selfheal import cli
 from selfheal.validate import workers
+from selfheal_checks import mistral
 from tests.unit import test_selfheal_validate as fixtures
 
 REPO = fixtures.REPO
@@ -128,7 +128,7 @@ def test_a_new_process_reports_as_this_one(capsys, monkeypatch):
         for name in sorted(fixtures.EXPECTED)]
     done = subprocess.run([sys.executable, '-m', 'selfheal.cli'] + argv,
                           capture_output=True, text=True, timeout=600)
-    definition_checks.import_mistral_in_process()
+    mistral.import_mistral_in_process()
     monkeypatch.setattr(workers, 'for_this_process', workers.InProcess)
     code = cli.main(argv)
     out, err = capsys.readouterr()
