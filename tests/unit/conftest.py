@@ -41,3 +41,15 @@ def mistral(heat, mistral_client, monkeypatch):
     namespace = mistral_boundary.NAMESPACE
     for wf in mistral_client.workflows.list(namespace=namespace):
         mistral_client.workflows.delete(wf.id, namespace=namespace)
+
+
+@pytest.fixture(params=['legacy', 'convergence'],
+                ids=['legacy', 'convergence'])
+def lifecycle(request, heat):
+    """Create/update/delete/check stacks with Heat's legacy or convergence
+    engine (one test per mode); see heat_harness.LegacyLifecycle and
+    ConvergenceLifecycle. Always use the stack each method returns.
+    """
+    driver = heat.start_lifecycle(request.param)
+    yield driver
+    driver.stop()

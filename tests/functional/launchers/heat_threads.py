@@ -26,6 +26,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 import launch_support
+from sqlite_safety import use_sqlite_safely
 
 CONF = cfg.CONF
 LOG = logging.getLogger('heat_threads')
@@ -63,27 +64,6 @@ def token_body(endpoints):
         'audit_ids': ['functional-noauth'],
         'catalog': [service(t, url) for t, url in sorted(endpoints.items())],
     }}
-
-
-def use_sqlite_safely(engine):
-    """Make SQLite writers wait for each other instead of failing.
-
-    With oslo.db's deferred BEGIN two threads can both read and then fail to
-    upgrade to a write lock ("database is locked"). BEGIN IMMEDIATE takes
-    the write lock up front and the busy timeout makes the others wait.
-    oslo.db skips its own BEGIN when ``conn.info['in_transaction']`` is set.
-    """
-    from sqlalchemy import event
-
-    @event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_connection, connection_record):
-        dbapi_connection.execute('PRAGMA busy_timeout = 60000')
-
-    @event.listens_for(engine, 'begin', insert=True)
-    def _on_begin(connection):
-        if 'in_transaction' not in connection.info:
-            connection.exec_driver_sql('BEGIN IMMEDIATE')
-            connection.info['in_transaction'] = True
 
 
 def build_schema():

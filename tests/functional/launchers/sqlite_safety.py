@@ -1,0 +1,29 @@
+"""SQLite shared by several threads of one process (test only).
+
+Used by the heat launcher (imported as ``sqlite_safety``, next to it) and by
+the in-process Heat harness of the unit tests. Kept free of OpenStack
+imports.
+"""
+
+
+def use_sqlite_safely(engine):
+    """Make SQLite writers wait for each other instead of failing.
+
+    With a deferred BEGIN two threads can both read and then fail at once to
+    upgrade to a write lock ("database is locked"): SQLite does not wait
+    there. BEGIN IMMEDIATE takes the write lock up front and the busy
+    timeout makes the others wait. oslo.db emits the BEGIN itself (from an
+    engine ``begin`` listener, which no listener can precede: SQLAlchemy
+    ignores ``insert=True`` for engine events), so rewrite its statement.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_connection, connection_record):
+        dbapi_connection.execute('PRAGMA busy_timeout = 60000')
+
+    @event.listens_for(engine, 'before_cursor_execute', retval=True)
+    def _immediate(conn, cursor, statement, parameters, context, many):
+        if statement.strip().upper() == 'BEGIN':
+            statement = 'BEGIN IMMEDIATE'
+        return statement, parameters
