@@ -109,7 +109,8 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
     def offline_validator_available(self):
         return definition_checks.mistral_parser_available()
 
-    def definition_problems(self, text):
+    def definition_problems(self, props):
+        text = props[self.DEFINITION]
         if self.offline_validator_available():
             return definition_checks.check_mistral_definition(text)
         try:
@@ -118,9 +119,9 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
             return [ex.problem]
         return []
 
-    def remote_validate(self, text):
+    def remote_validate(self, props):
         result = _asked_again_on_parse_error(
-            lambda: self.client().workflows.validate(text),
+            lambda: self.client().workflows.validate(props[self.DEFINITION]),
             refusal=lambda answer: (None if answer.get('valid')
                                     else answer.get('error')))
         if not result.get('valid'):
@@ -130,32 +131,41 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
                 result.get('error'))
 
     def _stored_workflows(self):
-        """[(name, id)] of the workflows this resource created."""
+        """[(name, id)] of the workflows this resource holds in Mistral."""
         return [tuple(pair) for pair in
                 jsonutils.loads(self.data().get('workflows', '[]'))]
 
-    def _store_workflows(self, workflows):
-        self.data_set('workflows', jsonutils.dumps(workflows))
+    def _record(self, created):
+        """Own workflows from the moment Mistral has them."""
+        held = dict(self._stored_workflows())
+        held.update((wf.name, wf.id) for wf in created)
+        self.data_set('workflows', jsonutils.dumps(sorted(held.items())))
 
-    def remote_create(self, text):
+    def _forget(self, name):
+        held = dict(self._stored_workflows())
+        held.pop(name, None)
+        self.data_set('workflows', jsonutils.dumps(sorted(held.items())))
+
+    def remote_create(self, props):
         created = _asked_again_on_parse_error(
             lambda: self.client().workflows.create(
-                text,
-                namespace=self.properties[self.NAMESPACE],
-                scope=self.properties[self.SCOPE]))
-        self._store_workflows([(wf.name, wf.id) for wf in created])
+                props[self.DEFINITION],
+                namespace=props[self.NAMESPACE],
+                scope=props[self.SCOPE]))
+        self._record(created)
         return created[0].id
 
     def remote_status(self):
         missing = []
-        for name, wf_id in self._stored_workflows():
+        held = self._stored_workflows()
+        for name, wf_id in held:
             try:
                 self.client().workflows.get(
                     wf_id, namespace=self.properties[self.NAMESPACE])
             except Exception as ex:
                 self.client_plugin().ignore_not_found(ex)
                 missing.append(name)
-        if len(missing) == len(self._stored_workflows()):
+        if len(missing) == len(held):
             return None
         if missing:
             return 'INCOMPLETE', _('workflows missing: %s') % ', '.join(
@@ -163,28 +173,45 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         return self.READY_STATUS, ''
 
     def remote_delete(self):
+        """Delete every workflow held; the first refusal is raised once
+        all were asked.
+        """
+        refusal = None
         for name, wf_id in self._stored_workflows():
-            with self.client_plugin().ignore_not_found:
+            try:
                 self.client().workflows.delete(
                     wf_id, namespace=self.properties[self.NAMESPACE])
+            except Exception as ex:
+                if not self.client_plugin().is_not_found(ex):
+                    refusal = refusal or ex
+        if refusal is not None:
+            raise refusal
+
+    def needs_replace_failed(self):
+        # Workflow names are unique per namespace: while ours exist, a
+        # replacement could not create them; an update reconciles them.
+        if not self.resource_id:
+            return True
+        with self.talking_to_service(_('reading the definition status')):
+            return self.remote_status() is None
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         if not prop_diff:
             return
         new_props = json_snippet.properties(self.properties_schema,
                                             self.context)
-        definition = new_props[self.DEFINITION]
-        scope = new_props[self.SCOPE]
-        namespace = self.properties[self.NAMESPACE]
-        self.recheck_definition(definition)
-        with self.talking_to_service(_('validating')):
-            self.remote_validate(definition)
+        self.validate_remotely(new_props)
         with self.talking_to_service(_('updating the definition')):
-            self._store_workflows(self._update_workflows(
-                definition, namespace, scope))
+            self._update_workflows(new_props[self.DEFINITION],
+                                   self.properties[self.NAMESPACE],
+                                   new_props[self.SCOPE])
 
     def _update_workflows(self, definition, namespace, scope):
-        """Update kept workflows, create new ones, delete dropped ones."""
+        """Update kept workflows, create new ones, delete dropped ones.
+
+        Each step is recorded as soon as Mistral made it, so a failure
+        half-way leaves the record covering every workflow that exists.
+        """
         workflows = self.client().workflows
 
         def update(text):
@@ -195,37 +222,42 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
             return _asked_again_on_parse_error(lambda: workflows.create(
                 text, namespace=namespace, scope=scope))
 
-        old = dict(self._stored_workflows())
+        held = dict(self._stored_workflows())
         new_names = list(definition_checks.mistral_workflow_inputs(
             definition))
-        ids = {}
-        kept = [n for n in new_names if n in old]
-        added = [n for n in new_names if n not in old]
-        if kept and not added:
-            updated = update(definition)
-            ids.update((wf.name, wf.id) for wf in updated)
-        else:
-            if kept:
-                updated = update(_subset(definition, kept))
-                ids.update((wf.name, wf.id) for wf in updated)
-            created = create(_subset(definition, added))
-            ids.update((wf.name, wf.id) for wf in created)
-        for name in set(old) - set(new_names):
+        kept = [n for n in new_names if n in held]
+        added = [n for n in new_names if n not in held]
+        if kept:
+            self._record(update(
+                _subset(definition, kept) if added else definition))
+        if added:
+            self._record(create(_subset(definition, added)))
+        for name in set(held) - set(new_names):
             with self.client_plugin().ignore_not_found:
-                workflows.delete(old[name], namespace=namespace)
-        return [(name, ids[name]) for name in new_names]
+                workflows.delete(held[name], namespace=namespace)
+            self._forget(name)
+
+    def get_reference_id(self):
+        # As OS::Mistral::Workflow: the name, here of the file's first
+        # workflow, which is what execute_mistral and std.workflow take.
+        if self.resource_id is None:
+            return super(MistralWorkflowDefinition, self).get_reference_id()
+        return self._workflow_names()[0]
+
+    def _workflow_names(self):
+        return list(definition_checks.mistral_workflow_inputs(
+            self.properties[self.DEFINITION]))
 
     def _resolve_attribute(self, name):
         if not self.resource_id:
             return None
-        workflows = self._stored_workflows()
         if name == self.WORKFLOW_NAMES:
-            return [wf_name for wf_name, _id in workflows]
+            return self._workflow_names()
         if name == self.WORKFLOW_IDS:
-            return dict(workflows)
+            return dict(self._stored_workflows())
         if name == self.WORKFLOW_INPUTS:
             return definition_checks.mistral_workflow_inputs(
-                self.definition_text())
+                self.properties[self.DEFINITION])
 
 
 def _asked_again_on_parse_error(call, refusal=lambda answer: None):

@@ -17,8 +17,9 @@ Vitrage templates and Mistral workflows are both YAML documents that a
 service parses, stores and activates. RemoteDefinition runs their shared
 lifecycle: offline checks by the owner's code in validate(), a remote
 validation and store on create, polling until the service activates the
-document, a health check, and a delete that tolerates NotFound. Subclasses
-only say how to talk to their service.
+document, a health check, and a delete that only counts once the
+service's listing no longer has the document. Subclasses only say how to
+talk to their service.
 """
 
 import contextlib
@@ -32,6 +33,8 @@ from heat.common.i18n import _
 from heat.engine import function
 from heat.engine import resource
 
+from heat_plugins import definition_checks
+
 LOG = logging.getLogger(__name__)
 
 _UNREACHABLE = (ks_exceptions.ConnectFailure,
@@ -43,6 +46,18 @@ _UNREACHABLE = (ks_exceptions.ConnectFailure,
                 ks_exceptions.GatewayTimeout)
 
 
+class Deletion(object):
+    """A deletion in progress: requests made, the last answer, a deadline."""
+
+    def __init__(self, timeout):
+        self.deadline = time.monotonic() + timeout
+        self.requests = 0
+        self.answer = None
+
+    def expired(self):
+        return time.monotonic() > self.deadline
+
+
 class RemoteDefinition(resource.Resource):
     """A resource whose physical object is a document a service stores."""
 
@@ -52,22 +67,28 @@ class RemoteDefinition(resource.Resource):
     # Exceptions the service's client raises for API errors.
     service_errors = ()
 
-    # Remote statuses meaning "stored and in force" and "still loading".
+    # Remote statuses meaning "stored and in force", "still loading" and
+    # "being removed".
     READY_STATUS = 'ACTIVE'
     LOADING_STATUSES = ()
+    DELETING_STATUSES = ()
 
-    # Seconds a document may stay in LOADING_STATUSES, or be seen deleting,
+    # Seconds a document may stay in LOADING_STATUSES or DELETING_STATUSES
     # before the action fails.
     settle_timeout = 300
+
+    # Delete requests made while the listing still shows the document in
+    # force, before the delete fails.
+    delete_requests = 3
 
     # The property holding the document.
     definition_property = None
 
     def offline_validator_available(self):
-        """Whether the owner's validator can be imported here."""
+        """Whether the owner's validator can be used here."""
         return False
 
-    def definition_problems(self, text):
+    def definition_problems(self, props):
         """Problems found offline, as definition_checks.Problem items.
 
         Must at least refuse anything but a YAML mapping: some clients
@@ -75,24 +96,25 @@ class RemoteDefinition(resource.Resource):
         """
         raise NotImplementedError()
 
-    def remote_validate(self, text):
+    def remote_validate(self, props):
         """Ask the service to validate; raise StackValidationFailed."""
         raise NotImplementedError()
 
-    def remote_create(self, text):
+    def remote_create(self, props):
         """Store the document; return the physical resource id."""
         raise NotImplementedError()
 
     def remote_status(self):
-        """Return (status, details) or None if the service lost it."""
+        """Return (status, details) or None if the service lists none."""
         raise NotImplementedError()
 
     def remote_delete(self):
-        """Delete the document; NotFound is tolerated by the caller."""
-        raise NotImplementedError()
+        """Ask the service to delete the document.
 
-    def definition_text(self):
-        return self.properties[self.definition_property]
+        Its answer is not trusted either way: Vitrage answers 404 for any
+        failure. The deletion counts once remote_status() returns None.
+        """
+        raise NotImplementedError()
 
     def definition_path(self):
         """Property path of the document, for validation errors."""
@@ -102,19 +124,25 @@ class RemoteDefinition(resource.Resource):
 
     def definition_resolved(self):
         """False while the document depends on other resources' values."""
-        raw = self.t._properties.get(self.definition_property)
+        raw = self.properties.data.get(self.definition_property)
         return not any(True for _dep in function.dependencies(raw))
 
-    def check_definition(self, text):
+    def check_definition(self, props):
         """Check the document offline; raise StackValidationFailed."""
-        problems = self.definition_problems(text)
+        try:
+            problems = self.definition_problems(props)
+        except definition_checks.CheckerUnavailable as ex:
+            problems = [definition_checks.Problem(str(ex))]
         if problems:
             raise exception.StackValidationFailed(
                 path=self.definition_path(), message=_describe(problems))
 
-    def recheck_definition(self, text):
+    def recheck_definition(self, props):
         """Check the document resolved at create or update time."""
-        problems = self.definition_problems(text)
+        try:
+            problems = self.definition_problems(props)
+        except definition_checks.CheckerUnavailable as ex:
+            raise exception.Error(str(ex))
         if problems:
             raise exception.Error(
                 _('Property %(property)s: %(problems)s') %
@@ -145,25 +173,37 @@ class RemoteDefinition(resource.Resource):
         super(RemoteDefinition, self).validate()
         if not self.definition_resolved():
             return
-        text = self.definition_text()
-        self.check_definition(text)
+        self.check_definition(self.properties)
         if not self.offline_validator_available():
             with self.talking_to_service(_('validating')):
-                self.remote_validate(text)
+                self.remote_validate(self.properties)
+
+    def validate_remotely(self, props):
+        """Checks before anything remote changes, on resolved values."""
+        self.recheck_definition(props)
+        with self.talking_to_service(_('validating')):
+            self.remote_validate(props)
+
+    def store_definition(self, props):
+        """Store the document and own it; return the loading deadline."""
+        with self.talking_to_service(_('storing the definition')):
+            self.resource_id_set(self.remote_create(props))
+        return time.monotonic() + self.settle_timeout
 
     def handle_create(self):
         # Checked again: values resolved since validate() may differ.
-        text = self.definition_text()
-        self.recheck_definition(text)
-        with self.talking_to_service(_('validating')):
-            self.remote_validate(text)
-        with self.talking_to_service(_('storing the definition')):
-            self.resource_id_set(self.remote_create(text))
-        return time.monotonic() + self.settle_timeout
+        self.validate_remotely(self.properties)
+        return self.store_definition(self.properties)
 
     def check_create_complete(self, deadline):
-        # A definition the service refuses to load will not load on a
-        # retry: fail with Error, which Heat does not retry.
+        return self.loaded(deadline)
+
+    def loaded(self, deadline):
+        """True once in force; raise Error if it will not be.
+
+        A definition the service refuses to load will not load on a
+        retry: fail with Error, which Heat does not retry.
+        """
         with self.talking_to_service(_('reading the definition status')):
             found = self.remote_status()
         if found is None:
@@ -190,27 +230,58 @@ class RemoteDefinition(resource.Resource):
     def handle_delete(self):
         if not self.resource_id:
             return None
-        with self.talking_to_service(_('deleting the definition')):
-            try:
-                self.remote_delete()
-            except Exception as ex:
-                self.client_plugin().ignore_not_found(ex)
-                return None
-        return time.monotonic() + self.settle_timeout
+        return self.start_deletion()
 
-    def check_delete_complete(self, deadline):
-        if deadline is None:
+    def check_delete_complete(self, deletion):
+        return deletion is None or self.deleted(deletion)
+
+    def start_deletion(self):
+        deletion = Deletion(self.settle_timeout)
+        self._request_deletion(deletion)
+        return deletion
+
+    def _request_deletion(self, deletion):
+        deletion.requests += 1
+        try:
+            with self.talking_to_service(_('deleting the definition')):
+                self.remote_delete()
+            deletion.answer = None
+        except exception.Error as ex:
+            # Confirmed or refused by the listing, whatever the answer.
+            deletion.answer = str(ex)
+            LOG.info('%(resource)s: %(answer)s; checking the listing',
+                     {'resource': self.name, 'answer': deletion.answer})
+
+    def deleted(self, deletion):
+        """True once the service no longer lists the document.
+
+        Still in force after delete_requests requests, or still listed
+        at the deadline, is a failure naming the service's last answer.
+        """
+        try:
+            with self.talking_to_service(_('confirming the deletion')):
+                found = self.remote_status()
+        except exception.Error as ex:
+            deletion.answer = str(ex)
+            found = ('UNKNOWN', None)
+        if found is None:
             return True
-        with self.talking_to_service(_('waiting for the deletion')):
-            if self.remote_status() is None:
-                return True
-        if time.monotonic() > deadline:
-            raise exception.Error(
-                _('%(service)s still holds the definition %(id)s after '
-                  '%(timeout)s s') %
-                {'service': self.service_name, 'id': self.resource_id,
-                 'timeout': self.settle_timeout})
+        status = found[0]
+        in_force = status not in self.DELETING_STATUSES + ('UNKNOWN',)
+        if in_force and deletion.requests >= self.delete_requests:
+            raise exception.Error(self._still_held(status, deletion))
+        if deletion.expired():
+            raise exception.Error(self._still_held(status, deletion))
+        if in_force:
+            self._request_deletion(deletion)
         return False
+
+    def _still_held(self, status, deletion):
+        return (_('%(service)s still holds %(id)s (%(status)s) after '
+                  '%(requests)d delete requests; last answer: %(answer)s') %
+                {'service': self.service_name, 'id': self.resource_id,
+                 'status': status, 'requests': deletion.requests,
+                 'answer': deletion.answer or _('deletion accepted')})
 
     def handle_check(self):
         with self.talking_to_service(_('checking the definition')):

@@ -86,12 +86,12 @@ def test_create_makes_every_workflow_of_the_file(heat, mistral):
     assert outputs['inputs']['unit.greet'] == ['who', {'greeting': 'Hello'}]
 
 
-def test_update_changes_the_definition_in_place(heat, mistral):
-    stack = _create(_stack(heat))
+def test_update_changes_the_definition_in_place(heat, mistral, lifecycle):
+    stack = lifecycle.create(_stack(heat))
     before = {n: wf.id for n, wf in _in_mistral(mistral).items()}
 
     changed = WORKFLOWS.replace('greeting: Hello', 'greeting: Bonjour')
-    stack.update(_stack(heat, changed, existing=stack))
+    stack = lifecycle.update(stack, _stack(heat, changed, existing=stack))
 
     assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
     live = _in_mistral(mistral)
@@ -100,32 +100,33 @@ def test_update_changes_the_definition_in_place(heat, mistral):
         'unit.greet', namespace=NAMESPACE).definition
 
 
-def test_update_adds_and_drops_workflows(heat, mistral):
-    stack = _create(_stack(heat))
+def test_update_adds_and_drops_workflows(heat, mistral, lifecycle):
+    stack = lifecycle.create(_stack(heat))
     greet_id = _in_mistral(mistral)['unit.greet'].id
 
     changed = WORKFLOWS.replace('unit.farewell:', 'unit.goodbye:')
-    stack.update(_stack(heat, changed, existing=stack))
+    stack = lifecycle.update(stack, _stack(heat, changed, existing=stack))
 
     assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
     live = _in_mistral(mistral)
     assert set(live) == {'unit.greet', 'unit.goodbye'}
     assert live['unit.greet'].id == greet_id
-    assert heat.outputs(stack)['names'] == ['unit.greet', 'unit.goodbye']
+    assert lifecycle.outputs(stack)['names'] == ['unit.greet',
+                                                 'unit.goodbye']
 
 
-def test_check_and_delete(heat, mistral):
-    stack = _create(_stack(heat))
-    stack.check()
+def test_check_and_delete(heat, mistral, lifecycle):
+    stack = lifecycle.create(_stack(heat))
+    stack = lifecycle.check(stack)
     assert stack.state == (stack.CHECK, stack.COMPLETE), stack.status_reason
 
     mistral.real.delete('unit.farewell', namespace=NAMESPACE)
-    stack.check()
+    stack = lifecycle.check(stack)
     assert stack.state == (stack.CHECK, stack.FAILED)
     assert 'workflows missing: unit.farewell' in (
         stack['workflows'].status_reason)
 
-    stack.delete()
+    stack = lifecycle.delete(stack)
     assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
     assert _in_mistral(mistral) == {}
 
@@ -136,6 +137,89 @@ def test_delete_tolerates_workflows_already_gone(heat, mistral):
     stack.delete()
 
     assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
+
+
+def _cron_trigger(mistral_client, workflow):
+    """A real Mistral reason to refuse deleting a workflow."""
+    return mistral_client.cron_triggers.create(
+        'unit-keeps-%s' % workflow.name, workflow.id,
+        workflow_input={'who': 'cron'}, pattern='0 0 1 1 *')
+
+
+def test_a_refused_delete_fails_with_mistrals_words_and_keeps_the_record(
+        heat, mistral, mistral_client, lifecycle):
+    stack = lifecycle.create(_stack(heat))
+    farewell = _in_mistral(mistral)['unit.farewell']
+    trigger = _cron_trigger(mistral_client, farewell)
+    try:
+        stack = lifecycle.delete(stack)
+
+        assert stack.state == (stack.DELETE, stack.FAILED)
+        reason = stack.status_reason
+        assert 'Error: resources.workflows: Mistral still holds ' in reason
+        assert 'after 3 delete requests; last answer: Mistral failed ' \
+            'while deleting the definition: ' in reason
+        assert "Can't delete workflow that has cron triggers" in reason
+        assert set(_in_mistral(mistral)) == {'unit.farewell'}
+    finally:
+        mistral_client.cron_triggers.delete(trigger.name)
+
+    stack = lifecycle.delete(stack)
+    assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
+    assert _in_mistral(mistral) == {}
+
+
+def test_a_half_failed_update_leaks_nothing(heat, mistral, mistral_client,
+                                            lifecycle):
+    stack = lifecycle.create(_stack(heat))
+    trigger = _cron_trigger(mistral_client, _in_mistral(mistral)[
+        'unit.farewell'])
+    changed = WORKFLOWS.replace('unit.farewell:', 'unit.goodbye:')
+    try:
+        # unit.goodbye is created, then Mistral refuses to drop
+        # unit.farewell.
+        stack = lifecycle.update(stack, _stack(heat, changed,
+                                               existing=stack))
+        assert stack.state == (stack.UPDATE, stack.FAILED)
+        assert "Can't delete workflow that has cron triggers" in (
+            stack.status_reason)
+        assert set(_in_mistral(mistral)) == {
+            'unit.greet', 'unit.farewell', 'unit.goodbye'}
+    finally:
+        mistral_client.cron_triggers.delete(trigger.name)
+
+    # Retried, the update finds unit.goodbye its own: no 409.
+    stack = lifecycle.update(stack, _stack(heat, changed, existing=stack))
+    assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
+    assert set(_in_mistral(mistral)) == {'unit.greet', 'unit.goodbye'}
+
+    stack = lifecycle.delete(stack)
+    assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
+    assert _in_mistral(mistral) == {}
+
+
+def test_a_half_failed_update_then_delete_leaves_no_workflow(
+        heat, mistral, lifecycle):
+    stack = lifecycle.create(_stack(heat))
+    mistral.fail['delete'] = mistral_base.APIException(
+        500, 'Internal Server Error')
+    changed = WORKFLOWS.replace('unit.farewell:', 'unit.goodbye:')
+
+    stack = lifecycle.update(stack, _stack(heat, changed, existing=stack))
+    assert stack.state == (stack.UPDATE, stack.FAILED)
+
+    stack = lifecycle.delete(stack)
+    assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
+    assert _in_mistral(mistral) == {}
+
+
+def test_reference_is_the_first_workflows_name(heat, mistral, lifecycle):
+    template = STACK + textwrap.indent(
+        "first: {value: {get_resource: workflows}}\n", '  ')
+    stack = lifecycle.create(_stack(heat, template=template))
+
+    assert stack.state == (stack.CREATE, stack.COMPLETE), stack.status_reason
+    assert lifecycle.outputs(stack)['first'] == 'unit.greet'
 
 
 def test_server_error_on_create_fails_clearly_and_leaves_nothing(heat,

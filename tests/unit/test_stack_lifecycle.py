@@ -52,13 +52,17 @@ def _stack(heat, definition, alarm_name, existing=None):
                             existing=existing)
 
 
-def test_create_update_check_delete(heat, vitrage, mistral):
-    stack = _stack(heat, mistral_case.WORKFLOWS, 'compute.host.down')
-    stack.validate()
-    stack.store()
-    stack.create()
+def _names(stack, *resources):
+    return {stack[name].physical_resource_name() for name in resources}
+
+
+def test_create_update_check_delete(heat, vitrage, mistral, lifecycle):
+    stack = lifecycle.create(_stack(heat, mistral_case.WORKFLOWS,
+                                    'compute.host.down'))
     assert stack.state == (stack.CREATE, stack.COMPLETE), stack.status_reason
-    assert set(vitrage.stored()) == {'host_down_policy', 'legacy_host_down'}
+    # Both named after their resource, as Heat 16 to 26 named the legacy
+    # type's template_name.
+    assert set(vitrage.stored()) == _names(stack, 'policy', 'legacy_policy')
     assert set(mistral_case._in_mistral(mistral)) == {'unit.greet',
                                                       'unit.farewell'}
     greet_id = mistral_case._in_mistral(mistral)['unit.greet'].id
@@ -66,20 +70,23 @@ def test_create_update_check_delete(heat, vitrage, mistral):
     legacy_uuid = stack['legacy_policy'].resource_id
 
     changed = mistral_case.WORKFLOWS.replace('Hello', 'Hi')
-    stack.update(_stack(heat, changed, 'doctor.host.gone', existing=stack))
+    stack = lifecycle.update(stack, _stack(heat, changed, 'doctor.host.gone',
+                                           existing=stack))
     assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
     # Workflows are updated in place; the changed policy is replaced; the
     # unchanged legacy policy is left alone.
     assert mistral_case._in_mistral(mistral)['unit.greet'].id == greet_id
     assert stack['policy'].resource_id != policy_uuid
     assert stack['legacy_policy'].resource_id == legacy_uuid
-    assert vitrage.stored()['host_down_policy'].file_content[
-        'entities']['host_down_alarm']['name'] == 'doctor.host.gone'
+    assert set(vitrage.stored()) == _names(stack, 'policy', 'legacy_policy')
+    policy = stack['policy'].physical_resource_name()
+    assert vitrage.stored()[policy].file_content[
+        'entities']['host_down_alarm']['name.regex'] == 'doctor.host.gone'
 
-    stack.check()
+    stack = lifecycle.check(stack)
     assert stack.state == (stack.CHECK, stack.COMPLETE), stack.status_reason
 
-    stack.delete()
+    stack = lifecycle.delete(stack)
     assert stack.state == (stack.DELETE, stack.COMPLETE), stack.status_reason
     assert vitrage.stored() == {}
     assert mistral_case._in_mistral(mistral) == {}

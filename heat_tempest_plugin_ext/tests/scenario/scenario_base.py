@@ -79,7 +79,9 @@ resources:
   instance_policy:
     type: SelfHealing::Vitrage::Template
     properties:
-      template: {get_file: '%s'}
+      # Its one cloud-wide name, so a second deployment is refused.
+      name: '%(name)s'
+      template: {get_file: '%(url)s'}
 """
 ENVIRONMENT = 'environment.yaml'
 
@@ -149,8 +151,10 @@ class SelfHealingScenarioTest(test.SelfHealingTest):
 
         def instance_policy():
             url = lib.file_url(*INSTANCE_POLICY)
-            return (INSTANCE_POLICY_STACK % url,
-                    {url: lib.read(*INSTANCE_POLICY)}, {}, {})
+            text = lib.read(*INSTANCE_POLICY)
+            body = INSTANCE_POLICY_STACK % {
+                'url': url, 'name': vitrage_template_name(text)}
+            return body, {url: text}, {}, {}
 
         return [
             ('host-policy', templates(*HOST_TEMPLATES) |
