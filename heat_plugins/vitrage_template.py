@@ -308,19 +308,20 @@ class VitrageTemplate(remote_definition.RemoteDefinition):
         return False
 
     def _put_new_in_force(self, swap):
-        if swap.phase == Swap.REMOVING_OLD:
-            if not self.deleted(swap.deletion):
-                return False
-            swap.phase = Swap.LOADING_NEW
-            swap.deadline = self.store_definition(swap.new_props)
-        return self.loaded(swap.deadline)
+        return self._replace_held(swap, Swap.REMOVING_OLD, Swap.LOADING_NEW,
+                                  swap.new_props)
 
     def _put_old_back(self, swap):
-        if swap.phase == Swap.REMOVING_NEW:
+        return self._replace_held(swap, Swap.REMOVING_NEW, Swap.RESTORING,
+                                  swap.old_props)
+
+    def _replace_held(self, swap, removing, loading, props):
+        """Remove the template held, then add and load props' one."""
+        if swap.phase == removing:
             if not self.deleted(swap.deletion):
                 return False
-            swap.phase = Swap.RESTORING
-            swap.deadline = self.store_definition(swap.old_props)
+            swap.phase = loading
+            swap.deadline = self.store_definition(props)
         return self.loaded(swap.deadline)
 
     def _resolve_attribute(self, name):
