@@ -1,6 +1,7 @@
 """``selfheal validate [PATH...]``: check the library offline."""
 
 import gc
+import importlib.util
 import json
 import logging
 import os
@@ -67,7 +68,31 @@ def run(args):
                 os.environ[name] = value
 
 
+# The owners' validators: the [validation] extra of heat-selfhealing.
+VALIDATORS = ('vitrage', 'mistral', 'mistral_extra')
+EXTRA = "heat-selfhealing[validation]"
+
+
+def missing_validators():
+    missing = []
+    for name in VALIDATORS:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def _run(args):
+    missing = missing_validators()
+    if missing:
+        sys.stderr.write(
+            "selfheal validate: error: the owners' validators are not "
+            "installed (no %s); install them with: pip install '%s'\n"
+            % (', '.join(missing), EXTRA))
+        return 1
     paths = args.paths or library.default_paths()
     if not paths:
         return _usage_error('no PATH given and no shipped library found')

@@ -26,3 +26,32 @@ def test_a_short_output_to_a_closed_pipe_ends_quietly():
 
     assert err == ''
     assert status == 141
+
+
+# A plain install: the [validation] extra's packages cannot be imported.
+WITHOUT_VALIDATORS = '''
+import sys
+
+class Absent(object):
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.split('.')[0] in ('vitrage', 'mistral', 'mistral_extra'):
+            raise ModuleNotFoundError(name)
+        return None
+
+sys.meta_path.insert(0, Absent)
+from selfheal import cli
+sys.exit(cli.main(['validate', 'workflows']))
+'''
+
+
+def test_validate_without_the_extra_names_what_to_install():
+    proc = subprocess.run([sys.executable, '-c', WITHOUT_VALIDATORS],
+                          capture_output=True, text=True, timeout=120)
+
+    assert proc.returncode == 1
+    assert proc.stdout == ''
+    assert proc.stderr == (
+        "selfheal validate: error: the owners' validators are not installed "
+        "(no vitrage, mistral, mistral_extra); install them with: pip "
+        "install 'heat-selfhealing[validation]'\n")
