@@ -11,9 +11,11 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Vitrage client plugin, registered as ``heat.clients: vitrage``.
+"""Vitrage client plugin, registered as ``heat.clients: selfheal_vitrage``.
 
-Heat 27 no longer ships one. Vitrage answers every failed template call
+A name of its own: Heat 16 to 26 register their own ``vitrage`` plugin,
+and stevedore keeps whichever it lists last. The options stay in Heat's
+``[clients_vitrage]`` section. Vitrage answers every failed template call
 with HTTP 404, so callers that tolerate NotFound must confirm by listing.
 """
 
@@ -26,10 +28,11 @@ from heat.common import exception
 from heat.engine.clients import client_plugin
 from heat.engine import constraints
 
-CLIENT_NAME = 'vitrage'
+CLIENT_NAME = 'selfheal_vitrage'
 
 # [clients_vitrage] endpoint_type, ca_file, ... like Heat's own clients.
-cfg.CONF.register_opts(config.clients_opts, group='clients_' + CLIENT_NAME)
+OPTIONS_GROUP = 'vitrage'
+cfg.CONF.register_opts(config.clients_opts, group='clients_' + OPTIONS_GROUP)
 
 
 class VitrageClientPlugin(client_plugin.ClientPlugin):
@@ -42,7 +45,7 @@ class VitrageClientPlugin(client_plugin.ClientPlugin):
         return vitrage_client.Client(
             '1',
             session=self.context.keystone_session,
-            interface=self._get_client_option(CLIENT_NAME, 'endpoint_type'),
+            interface=self._get_client_option(OPTIONS_GROUP, 'endpoint_type'),
             region_name=self._get_region_name())
 
     def is_not_found(self, ex):

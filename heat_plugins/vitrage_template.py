@@ -25,6 +25,7 @@ from heat.engine import support
 from heat_plugins import definition_checks
 from heat_plugins import policy
 from heat_plugins import remote_definition
+from heat_plugins import vitrage_client
 
 # Vitrage's documented parameter for a template's name; Heat 16 to 26
 # gave it the physical resource name.
@@ -70,7 +71,7 @@ class VitrageTemplate(remote_definition.RemoteDefinition):
         version='1.0.0',
         message=_('Provided by the heat-selfhealing plugins.'))
 
-    default_client_name = 'vitrage'
+    default_client_name = vitrage_client.CLIENT_NAME
 
     service_name = 'Vitrage'
 

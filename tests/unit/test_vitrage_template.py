@@ -712,3 +712,15 @@ def test_operators_can_tune_the_policy(heat, tmp_path, monkeypatch):
                              is_registered_policy=True)
     finally:
         cfg.CONF.clear_override('policy_file', group='oslo_policy')
+
+
+def test_the_types_use_our_client_plugin_under_a_name_of_its_own(heat):
+    # Heat 16 to 26 register a 'vitrage' client plugin of their own.
+    from heat.engine import clients
+    from heat_plugins import vitrage_client
+    assert vitrage_client.CLIENT_NAME == 'selfheal_vitrage'
+    plugin = clients.Clients(heat.context()).client_plugin('selfheal_vitrage')
+    assert isinstance(plugin, vitrage_client.VitrageClientPlugin)
+    stack = _stack(heat)
+    assert isinstance(stack['policy'].client_plugin(),
+                      vitrage_client.VitrageClientPlugin)
