@@ -195,6 +195,14 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         with self.talking_to_service(_('reading the definition status')):
             return self.remote_status() is None
 
+    def prepare_for_replace(self):
+        # A replacement in the same namespace creates workflows of the same
+        # names: Mistral would refuse them while these exist.
+        if self.resource_id and not self.deleted(self.start_deletion()):
+            raise exception.Error(
+                _('Mistral still holds the workflows %s being replaced') %
+                ', '.join(name for name, _id in self._stored_workflows()))
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         if not prop_diff:
             return

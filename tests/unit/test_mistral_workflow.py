@@ -131,6 +131,21 @@ def test_check_and_delete(heat, mistral, lifecycle):
     assert _in_mistral(mistral) == {}
 
 
+def test_a_workflow_deleted_behind_heats_back_comes_back_on_update(
+        heat, mistral, lifecycle):
+    stack = lifecycle.create(_stack(heat))
+    mistral.real.delete('unit.farewell', namespace=NAMESPACE)
+    stack = lifecycle.check(stack)
+    assert stack.state == (stack.CHECK, stack.FAILED)
+
+    stack = lifecycle.update(stack, _stack(heat, existing=stack))
+
+    assert stack.state == (stack.UPDATE, stack.COMPLETE), stack.status_reason
+    assert set(_in_mistral(mistral)) == {'unit.greet', 'unit.farewell'}
+    stack = lifecycle.delete(stack)
+    assert _in_mistral(mistral) == {}
+
+
 def test_delete_tolerates_workflows_already_gone(heat, mistral):
     stack = _create(_stack(heat))
     mistral.real.delete('unit.greet', namespace=NAMESPACE)
