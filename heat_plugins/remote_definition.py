@@ -277,11 +277,18 @@ class RemoteDefinition(resource.Resource):
         return False
 
     def _still_held(self, status, deletion):
-        return (_('%(service)s still holds %(id)s (%(status)s) after '
-                  '%(requests)d delete requests; last answer: %(answer)s') %
-                {'service': self.service_name, 'id': self.resource_id,
-                 'status': status, 'requests': deletion.requests,
-                 'answer': deletion.answer or _('deletion accepted')})
+        if status == 'UNKNOWN':
+            template = _('could not confirm that %(service)s deleted %(id)s '
+                         'within %(timeout)s s; last answer: %(answer)s')
+        else:
+            template = _('%(service)s still holds %(id)s (%(status)s) after '
+                         '%(requests)d delete requests; last answer: '
+                         '%(answer)s')
+        return template % {
+            'service': self.service_name, 'id': self.resource_id,
+            'status': status, 'requests': deletion.requests,
+            'timeout': self.settle_timeout,
+            'answer': deletion.answer or _('deletion accepted')}
 
     def handle_check(self):
         with self.talking_to_service(_('checking the definition')):

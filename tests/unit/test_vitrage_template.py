@@ -373,8 +373,11 @@ def test_an_unreadable_listing_does_not_confirm_a_delete(heat, vitrage,
     stack.delete()
 
     assert stack.state == (stack.DELETE, stack.FAILED)
-    assert 'Failed to get template list (HTTP 404)' in (
-        stack['policy'].status_reason)
+    uuid = stack['policy'].resource_id
+    assert stack['policy'].status_reason == (
+        'Error: resources.policy: could not confirm that Vitrage deleted %s '
+        'within 0 s; last answer: Vitrage failed while confirming the '
+        'deletion: Failed to get template list (HTTP 404)' % uuid)
     assert len(vitrage.stored()) == 1
 
 
