@@ -238,8 +238,10 @@ class ConvergenceLifecycle(object):
             raise
         worker = self.engine.worker_service
         for name in _WorkerMessages.METHODS:
-            setattr(worker, name,
-                    self.messages.count_handler(getattr(worker, name)))
+            # Heat < 25 has no check_resource_delete_snapshot.
+            if hasattr(worker, name):
+                setattr(worker, name,
+                        self.messages.count_handler(getattr(worker, name)))
         worker_client.WorkerClient.cast = self.messages.count_casts(
             self._cast)
 
