@@ -180,10 +180,15 @@ class Controller:
             if not wait:
                 return
             ok, detail = self._wait_healthy(svc, proc, svc.start_timeout)
-            if proc.poll() is None or attempt == svc.start_attempts:
+            if (ok and proc.poll() is None) or attempt == svc.start_attempts:
                 break
-            self.say(svc.name, 'exited %d during start (%s): starting again'
-                     % (proc.returncode, _last_error(self.lab.log(svc.name))))
+            if proc.poll() is None:
+                self.say(svc.name, 'running but not healthy in %.0f s (%s): '
+                         'starting again' % (svc.start_timeout, detail))
+            else:
+                self.say(svc.name, 'exited %d during start (%s): starting '
+                         'again' % (proc.returncode,
+                                    _last_error(self.lab.log(svc.name))))
             self._stop_service(svc, quiet=True)
         if proc.poll() is not None:
             raise self._died(svc, proc.returncode)

@@ -68,7 +68,11 @@ class Http:
 
 
 class Api:
-    """An authenticated GET through the Keystone catalog answers 200."""
+    """An authenticated GET through the Keystone catalog answers 200,
+    within TIMEOUT seconds.
+    """
+
+    TIMEOUT = 10
 
     def __init__(self, service_type, path, **headers):
         self.service_type, self.path, self.headers = (
@@ -79,6 +83,7 @@ class Api:
         try:
             resp = cloud.admin_session(lab).get(
                 self.path, headers=self.headers, raise_exc=False,
+                timeout=self.TIMEOUT,
                 endpoint_filter={'service_type': self.service_type,
                                  'interface': 'public'})
         except Exception as e:  # keystoneauth's errors have no common base

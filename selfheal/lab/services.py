@@ -265,8 +265,11 @@ def table(lab):
         # -- workflows
         Service('mistral', (bin_ / 'mistral-server', '--server', 'api,engine',
                             *mistral_conf),
-                health.Http(PORTS['mistral']),
+                # Through its database: a worker forked while the master
+                # held Mistral's global tx_lock never answers one again.
+                health.Api('workflowv2', '/workflows?limit=1'),
                 after=('databases', 'rabbitmq', 'catalog'),
+                start_timeout=90.0, start_attempts=3,
                 port=PORTS['mistral'],
                 prepare=p(_once, argvs=[
                     (bin_ / 'mistral-db-manage', *mistral_conf,

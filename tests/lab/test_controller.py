@@ -115,6 +115,34 @@ def test_a_start_race_is_retried_within_start_attempts(lab, tmp_path):
         controller.down()
 
 
+def test_a_service_running_but_never_healthy_is_started_again(lab,
+                                                              tmp_path):
+    """As a Mistral whose API worker was forked holding its DB lock."""
+    port = _free_port()
+    marker = tmp_path / 'first-start-done'
+    stuck_once = _python('''
+        import os, socket, time
+        if not os.path.exists(%r):
+            open(%r, 'w').close()
+            time.sleep(60)
+        s = socket.socket()
+        s.bind(('127.0.0.1', %d))
+        s.listen()
+        time.sleep(60)''' % (str(marker), str(marker), port))
+    lines = []
+    items = [services.Service('stuck', stuck_once, health.Tcp(port),
+                              start_timeout=3.0, start_attempts=2)]
+    controller = control.Controller(lab, out=lines.append, items=items)
+    try:
+        controller.start_all()
+        assert any('stuck' in line and 'running but not healthy in 3 s'
+                   in line for line in lines), lines
+        assert any('healthy in' in line and 'not healthy' not in line
+                   for line in lines), lines
+    finally:
+        controller.down()
+
+
 def test_a_restart_waits_until_the_old_process_released_its_port(lab):
     port = _free_port()
     holder = subprocess.Popen(_python('''
