@@ -115,6 +115,10 @@ def _uwsgi(venv, port, *app):
         '--http-socket', '%s:%d' % (layout.HOST, port),
         '--master', '--processes', '1', '--threads', '2', '--enable-threads',
         '--die-on-term', '--need-app', '--buffer-size', '65535',
+        # The worker loads the app itself: forked from a master that had
+        # loaded it, it inherited the locks (the GIL too) of the master's
+        # RPC and heartbeat threads, and nova-api once never answered.
+        '--lazy-apps',
         # uwsgi drops keep-alive connections: clients see ECONNRESET.
         '--add-header', 'Connection: close',
         '--home', venv, *app)
