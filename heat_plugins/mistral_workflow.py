@@ -110,7 +110,7 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         return definition_checks.mistral_parser_available()
 
     def definition_problems(self, props):
-        text = props[self.DEFINITION]
+        text = self.definition_text(props)
         if self.offline_validator_available():
             return definition_checks.check_mistral_definition(text)
         try:
@@ -121,7 +121,8 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
 
     def remote_validate(self, props):
         result = _asked_again_on_parse_error(
-            lambda: self.client().workflows.validate(props[self.DEFINITION]),
+            lambda: self.client().workflows.validate(
+                self.definition_text(props)),
             refusal=lambda answer: (None if answer.get('valid')
                                     else answer.get('error')))
         if not result.get('valid'):
@@ -149,7 +150,7 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
     def remote_create(self, props):
         created = _asked_again_on_parse_error(
             lambda: self.client().workflows.create(
-                props[self.DEFINITION],
+                self.definition_text(props),
                 namespace=props[self.NAMESPACE],
                 scope=props[self.SCOPE]))
         self._record(created)
@@ -210,7 +211,7 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
                                             self.context)
         self.validate_remotely(new_props)
         with self.talking_to_service(_('updating the definition')):
-            self._update_workflows(new_props[self.DEFINITION],
+            self._update_workflows(self.definition_text(new_props),
                                    self.properties[self.NAMESPACE],
                                    new_props[self.SCOPE])
 
@@ -254,7 +255,7 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
 
     def _workflow_names(self):
         return list(definition_checks.mistral_workflow_inputs(
-            self.properties[self.DEFINITION]))
+            self.definition_text(self.properties)))
 
     def _resolve_attribute(self, name):
         if not self.resource_id:
@@ -265,7 +266,7 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
             return dict(self._stored_workflows())
         if name == self.WORKFLOW_INPUTS:
             return definition_checks.mistral_workflow_inputs(
-                self.properties[self.DEFINITION])
+                self.definition_text(self.properties))
 
 
 def _asked_again_on_parse_error(call, refusal=lambda answer: None):

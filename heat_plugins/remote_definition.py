@@ -116,6 +116,9 @@ class RemoteDefinition(resource.Resource):
         """
         raise NotImplementedError()
 
+    def definition_text(self, props):
+        return props[self.definition_property]
+
     def definition_path(self):
         """Property path of the document, for validation errors."""
         return [self.stack.t.RESOURCES, self.name,

@@ -149,9 +149,6 @@ class VitrageTemplate(remote_definition.RemoteDefinition):
 
     # -- what is sent to Vitrage --------------------------------------------
 
-    def definition_text(self, props):
-        return props[self.definition_property]
-
     def given_parameters(self, props):
         return dict(props[self.PARAMETERS] or {})
 
