@@ -48,6 +48,11 @@ class VitrageClientPlugin(client_plugin.ClientPlugin):
             interface=self._get_client_option(OPTIONS_GROUP, 'endpoint_type'),
             region_name=self._get_region_name())
 
+    def does_endpoint_exist(self, service_type, service_name):
+        # Heat reads endpoint_type from [clients_<service_name>].
+        return super(VitrageClientPlugin, self).does_endpoint_exist(
+            service_type, OPTIONS_GROUP)
+
     def is_not_found(self, ex):
         return (isinstance(ex, vitrage_exc.ClientException) and
                 ex.code == 404)

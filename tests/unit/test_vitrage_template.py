@@ -740,3 +740,24 @@ def test_the_types_use_our_client_plugin_under_a_name_of_its_own(heat):
     stack = _stack(heat)
     assert isinstance(stack['policy'].client_plugin(),
                       vitrage_client.VitrageClientPlugin)
+
+
+def test_service_availability_reads_the_clients_vitrage_options(
+        heat, monkeypatch):
+    # The catalog lookup is the boundary: record the interface asked for.
+    from heat.engine import clients
+    from heat.engine.clients import client_plugin
+    from oslo_config import cfg
+    asked = []
+    monkeypatch.setattr(
+        client_plugin.ClientPlugin, 'url_for',
+        lambda plugin, **kwargs: asked.append(kwargs) or 'http://rca')
+    cfg.CONF.set_override('endpoint_type', 'internalURL',
+                          group='clients_vitrage')
+    try:
+        plugin = clients.Clients(heat.context()).client_plugin(
+            'selfheal_vitrage')
+        assert plugin.does_endpoint_exist('rca', 'selfheal_vitrage')
+    finally:
+        cfg.CONF.clear_override('endpoint_type', group='clients_vitrage')
+    assert asked == [{'service_type': 'rca', 'endpoint_type': 'internalURL'}]
