@@ -147,14 +147,52 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         held.pop(name, None)
         self.data_set('workflows', jsonutils.dumps(sorted(held.items())))
 
+    def describe_error(self, ex):
+        message = ex.error_message
+        if isinstance(message, bytes):
+            message = message.decode('utf-8', 'replace')
+        return _('HTTP %(code)s: %(message)s') % {
+            'code': ex.error_code,
+            'message': message or _('no error message')}
+
     def remote_create(self, props):
-        created = _asked_again_on_parse_error(
-            lambda: self.client().workflows.create(
-                self.definition_text(props),
-                namespace=props[self.NAMESPACE],
-                scope=props[self.SCOPE]))
+        text = self.definition_text(props)
+        namespace = props[self.NAMESPACE]
+        try:
+            created = _asked_again_on_parse_error(
+                lambda: self.client().workflows.create(
+                    text, namespace=namespace, scope=props[self.SCOPE]))
+        except mistral_base.APIException as ex:
+            if _is_refusal(ex):
+                raise
+            created = self._stored_despite(ex, text, namespace)
         self._record(created)
         return created[0].id
+
+    def _stored_despite(self, answer, text, namespace):
+        """The workflows of text that Mistral holds after an unclear
+        answer, such as a 5xx after the commit; raise the answer unless it
+        holds them all. Mistral stores a file in one transaction, and
+        names it already held would have been refused with a 409.
+        """
+        names = list(definition_checks.mistral_workflow_inputs(text))
+        found = []
+        for name in names:
+            try:
+                found.append(self.client().workflows.get(
+                    name, namespace=namespace))
+            except Exception as ex:
+                self.client_plugin().ignore_not_found(ex)
+        if len(found) < len(names):
+            if found:
+                self._record(found)
+                self.resource_id_set(found[0].id)
+            raise answer
+        LOG.warning('Mistral stored the workflows %(names)s although it '
+                    'answered "%(answer)s"',
+                    {'names': ', '.join(names),
+                     'answer': self.describe_error(answer)})
+        return found
 
     def remote_status(self):
         missing = []
@@ -289,6 +327,11 @@ def _asked_again_on_parse_error(call, refusal=lambda answer: None):
     if isinstance(answer, Exception):
         raise answer
     return answer
+
+
+def _is_refusal(ex):
+    """Whether Mistral refused the request, so it changed nothing."""
+    return isinstance(ex.error_code, int) and 400 <= ex.error_code < 500
 
 
 def _is_parse_error(message):

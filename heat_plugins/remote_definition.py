@@ -170,7 +170,11 @@ class RemoteDefinition(resource.Resource):
             raise exception.Error(
                 _('%(service)s failed while %(doing)s: %(error)s') %
                 {'service': self.service_name, 'doing': doing,
-                 'error': str(ex)})
+                 'error': self.describe_error(ex)})
+
+    def describe_error(self, ex):
+        """The service's answer in an operator message."""
+        return str(ex)
 
     def validate(self):
         super(RemoteDefinition, self).validate()

@@ -19,13 +19,16 @@ NAMESPACE = 'unit-tests'
 class FaultyWorkflows(object):
     """The real workflows manager, failing once where a test says.
 
-    fail[name] is raised by the next call of that method, answers[name]
-    returned by it instead of the real answer; calls records every call.
+    fail[name] is raised by the next call of that method, fail_after[name]
+    once the real call is made (an answer lost after the commit),
+    answers[name] returned instead of the real answer; calls records
+    every call.
     """
 
     def __init__(self, real):
         self.real = real
         self.fail = {}
+        self.fail_after = {}
         self.answers = {}
         self.calls = []
 
@@ -38,5 +41,8 @@ class FaultyWorkflows(object):
                 raise self.fail.pop(name)
             if name in self.answers:
                 return self.answers.pop(name)
-            return method(*args, **kwargs)
+            answer = method(*args, **kwargs)
+            if name in self.fail_after:
+                raise self.fail_after.pop(name)
+            return answer
         return call

@@ -259,7 +259,30 @@ def test_server_error_on_create_fails_clearly_and_leaves_nothing(heat,
     assert stack.state == (stack.CREATE, stack.FAILED)
     assert stack['workflows'].status_reason == (
         'Error: resources.workflows: Mistral failed while storing the '
-        'definition: Internal Server Error')
+        'definition: HTTP 500: Internal Server Error')
+    assert _in_mistral(mistral) == {}
+
+
+def test_workflows_stored_despite_an_error_answer_are_owned(
+        heat, mistral, lifecycle):
+    # The error page a WSGI server gives once the commit is done.
+    mistral.fail_after['create'] = mistral_base.APIException(500, b'')
+    stack = lifecycle.create(_stack(heat))
+
+    assert stack.state == (stack.CREATE, stack.COMPLETE), stack.status_reason
+    assert set(_in_mistral(mistral)) == set(
+        lifecycle.outputs(stack)['names'])
+    stack = lifecycle.delete(stack)
+    assert _in_mistral(mistral) == {}
+
+
+def test_an_empty_error_answer_is_described(heat, mistral):
+    mistral.fail['create'] = mistral_base.APIException(502, b'')
+    stack = _create(_stack(heat))
+
+    assert stack['workflows'].status_reason == (
+        'Error: resources.workflows: Mistral failed while storing the '
+        'definition: HTTP 502: no error message')
     assert _in_mistral(mistral) == {}
 
 
