@@ -52,18 +52,28 @@ trap 'selfheal lab down >/dev/null 2>&1 || true' EXIT
 log "selfheal lab install"
 selfheal lab install
 
+# A failed lab stage shows the services' latest errors: the lab's logs
+# are gone with the CI machine.
+lab_errors() {
+    local log
+    for log in "$SELFHEAL_LAB_HOME"/state/logs/*.log; do
+        grep -E ' (ERROR|CRITICAL) |Traceback' "$log" | tail -n 8 |
+            sed "s|^|$(basename "$log"): |" || true
+    done
+}
+
 # Every stage runs, so one failure does not hide the others.
 rc=0
 log "pytest: the lab (brought up once)"
 SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab \
-    -m "not lab_teardown" || rc=1
+    -m "not lab_teardown" || { rc=1; lab_errors; }
 
 log "tempest: heat_tempest_plugin_ext against the lab"
-bash tools/tempest-against-lab.sh || rc=1
+bash tools/tempest-against-lab.sh || { rc=1; lab_errors; }
 
 log "pytest: the healing scenarios on the lab"
 SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/scenarios \
-    || rc=1
+    || { rc=1; lab_errors; }
 
 log "pytest: down leaves nothing behind"
 SELFHEAL_LAB_REQUIRED=1 pytest -p no:cacheprovider -q -rs tests/lab \
