@@ -59,9 +59,11 @@ SelfHealingGroup = [
                     'boots them without a NIC (allocate_network: none).'),
     cfg.StrOpt('library_dir',
                help='Directory holding the shipped templates/, '
-                    'vitrage_templates/ and workflows/. Default: the source '
-                    'checkout this plugin runs from, else '
-                    '<prefix>/share/heat-selfhealing.'),
+                    'vitrage_templates/ and workflows/. Default: '
+                    '$SELFHEAL_DATA_DIR, else the source checkout this '
+                    'plugin runs from, else the '
+                    '<prefix>/share/heat-selfhealing of its install '
+                    '(see selfheal.data).'),
     cfg.BoolOpt('deploy_policy',
                 default=True,
                 help='Deploy the parts of the shipped self-healing policy '

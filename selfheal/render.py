@@ -17,6 +17,12 @@ templates/composable/composable.yaml.j2 is expanded with jinja2 over the
 roles of templates/composable/roles_data.yaml into templates/composable.yaml,
 in the spirit of TripleO's composable roles. Both the source and the output
 are committed; ``selfheal render --check`` tells whether they agree.
+
+The inputs default to the shipped files, wherever selfheal.data finds them.
+The output defaults to templates/composable.yaml only in a source checkout;
+an installed copy never writes into its own files (site-packages, the share
+directory) unless told to, so there ``--output FILE|DIR|-`` is required,
+except with ``--check``, which compares against the shipped rendering.
 """
 
 import os
@@ -25,7 +31,12 @@ import sys
 
 import yaml
 
+from selfheal import data
+
+# The directory holding this package: the checkout's root when running from
+# one (data.source_tree() tells), site-packages when installed.
 REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The shipped files, relative to the data directory.
 ROLES = os.path.join('templates', 'composable', 'roles_data.yaml')
 TEMPLATE = os.path.join('templates', 'composable', 'composable.yaml.j2')
 OUTPUT = os.path.join('templates', 'composable.yaml')
@@ -42,6 +53,10 @@ ROLE_KEYS = ('name', 'description', 'count', 'flavor', 'healing')
 
 class RenderError(Exception):
     """Bad roles data or template; the message names the file and place."""
+
+
+class UsageError(Exception):
+    """The command line asks for something this copy will not do."""
 
 
 def load_roles(path):
@@ -126,30 +141,72 @@ def render(roles_path, template_path):
     return text
 
 
+def output_path(output, template_path, check=False):
+    """Where to write (or, with ``check``, what to compare against).
+
+    ``output`` is the --output value: a file, ``-``, an existing directory
+    (the file is the template's name without ``.j2``) or None for the
+    default, which only a source checkout has for writing.
+    """
+    if output == '-':
+        return output
+    if output:
+        if os.path.isdir(output):
+            name = os.path.basename(template_path)
+            if name.endswith('.j2'):
+                name = name[:-len('.j2')]
+            return os.path.join(output, name)
+        return output
+    if check:
+        return data.path(OUTPUT)
+    checkout = data.source_tree()
+    if checkout and data.find() == checkout:
+        return os.path.join(checkout, OUTPUT)
+    raise UsageError('pass --output DIR or FILE (or - for stdout): only a '
+                     'source checkout renders into its own %s by default, '
+                     'an installed selfheal never writes into its shipped '
+                     'files' % OUTPUT)
+
+
 def _run(args):
     try:
-        text = render(args.roles, args.template)
+        roles = args.roles or data.path(ROLES)
+        template = args.template or data.path(TEMPLATE)
+        output = output_path(args.output, template, args.check)
+    except UsageError as ex:
+        print('selfheal render: error: %s' % ex, file=sys.stderr)
+        return 2
+    except data.DataNotFound as ex:
+        print('selfheal render: %s' % ex, file=sys.stderr)
+        return 1
+    try:
+        text = render(roles, template)
     except RenderError as ex:
         print('selfheal render: %s' % ex, file=sys.stderr)
         return 1
-    if args.output == '-':
+    if output == '-':
         sys.stdout.write(text)
         return 0
     try:
-        with open(args.output) as f:
+        with open(output) as f:
             current = f.read()
     except OSError:
         current = None
     if args.check:
         if current != text:
             print('selfheal render: %s is out of date; run selfheal render' %
-                  args.output, file=sys.stderr)
+                  output, file=sys.stderr)
             return 1
         return 0
     if current != text:
-        with open(args.output, 'w') as f:
-            f.write(text)
-        print('wrote %s' % args.output)
+        try:
+            with open(output, 'w') as f:
+                f.write(text)
+        except OSError as ex:
+            print('selfheal render: cannot write %s: %s' % (
+                output, ex.strerror), file=sys.stderr)
+            return 1
+        print('wrote %s' % output)
     return 0
 
 
@@ -158,14 +215,22 @@ def register(subparsers):
         'render',
         help='render the composable stack from its roles',
         description='Render a jinja2 HOT template over a list of roles '
-                    '(default: the library composable stack).')
-    parser.add_argument('--roles', default=os.path.join(REPO_DIR, ROLES),
-                        help='roles data (YAML with a "roles" list)')
+                    '(default: the shipped composable stack, found as '
+                    'selfheal validate finds the library). In a source '
+                    'checkout the output defaults to %s there; an '
+                    'installed selfheal needs --output.' % OUTPUT)
+    parser.add_argument('--roles',
+                        help='roles data (YAML with a "roles" list); '
+                             'default: the shipped %s' % ROLES)
     parser.add_argument('--template',
-                        default=os.path.join(REPO_DIR, TEMPLATE),
-                        help='jinja2 HOT template')
-    parser.add_argument('--output', default=os.path.join(REPO_DIR, OUTPUT),
-                        help='rendered template, or - for stdout')
+                        help='jinja2 HOT template; default: the shipped %s'
+                             % TEMPLATE)
+    parser.add_argument('--output', metavar='FILE|DIR|-',
+                        help='rendered template: a file, a directory to '
+                             'write it into, or - for stdout; default (in '
+                             'a source checkout only): %s. With --check, '
+                             'the file to compare; default: the shipped '
+                             'one' % OUTPUT)
     parser.add_argument('--check', action='store_true',
                         help='only tell whether the output is up to date '
                              '(exit 1 if not)')

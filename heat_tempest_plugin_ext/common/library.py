@@ -13,56 +13,36 @@
 
 """The shipped healing library: the files the tests deploy, never copies.
 
-A source checkout holds ``templates/``, ``vitrage_templates/`` and
-``workflows/`` beside this package; an installed package has them under
-``<prefix>/share/heat-selfhealing/`` (setup.cfg ``data_files``). Both keep
-the three directories side by side, so relative ``get_file`` paths and
-environment ``resource_registry`` paths resolve the same way.
+The directory holding ``templates/``, ``vitrage_templates/`` and
+``workflows/`` is ``[selfhealing] library_dir`` when set, else the one
+:func:`selfheal.data.find` names (``$SELFHEAL_DATA_DIR``, the source
+checkout, ``<prefix>/share/heat-selfhealing`` of an install): one lookup
+for the plugin and the ``selfheal`` commands.
 """
 
 import os
-import sys
-import sysconfig
 
 from heatclient.common import template_utils
 
-SUBDIRS = ('templates', 'vitrage_templates', 'workflows')
-SHARE = os.path.join('share', 'heat-selfhealing')
+from selfheal import data
 
-
-class LibraryNotFound(Exception):
-    pass
-
-
-def candidates():
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    yield os.path.dirname(package)
-    for prefix in (sys.prefix, sysconfig.get_path('data'),
-                   os.path.join(sys.prefix, 'local')):
-        yield os.path.join(prefix, SHARE)
-
-
-def _complete(path):
-    return all(os.path.isdir(os.path.join(path, sub)) for sub in SUBDIRS)
+SUBDIRS = data.SUBDIRS
+LibraryNotFound = data.DataNotFound
+SETTING = '[selfhealing] library_dir'
 
 
 def find(configured=None):
-    """The directory holding the three library directories."""
-    if configured:
-        if not _complete(configured):
-            raise LibraryNotFound(
-                '[selfhealing] library_dir = %s does not hold %s'
-                % (configured, ', '.join(SUBDIRS)))
-        return os.path.abspath(configured)
-    tried = []
-    for path in candidates():
-        if _complete(path):
-            return path
-        tried.append(path)
-    raise LibraryNotFound(
-        'the heat-selfhealing library (%s) is in none of: %s; install the '
-        'package or set [selfhealing] library_dir'
-        % (', '.join(SUBDIRS), ', '.join(tried)))
+    """The directory holding the three library directories.
+
+    ``configured`` is ``[selfhealing] library_dir``: used alone when set.
+    Raises LibraryNotFound naming what was searched.
+    """
+    try:
+        return data.find(configured, setting=SETTING)
+    except data.DataNotFound as ex:
+        if configured:
+            raise
+        raise LibraryNotFound('%s, or set %s' % (ex, SETTING))
 
 
 class Library(object):

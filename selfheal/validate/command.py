@@ -21,6 +21,7 @@ import os
 import sys
 import warnings
 
+from selfheal import data
 from selfheal.validate import library
 
 USAGE_ERROR = 2
@@ -42,7 +43,9 @@ def register(subparsers):
         description='Check files with Heat, Vitrage and Mistral code, '
                     'without contacting any service. Directories are '
                     'searched for YAML files; with no PATH, the shipped '
-                    'library is checked.')
+                    'library is checked ($SELFHEAL_DATA_DIR, else the '
+                    'source checkout, else the installed '
+                    'share/heat-selfhealing).')
     parser.add_argument('paths', nargs='*', metavar='PATH',
                         help='file or directory to check')
     parser.add_argument('-e', '--environment', action='append', default=[],
@@ -106,9 +109,12 @@ def _run(args):
             "installed (no %s); install them with: pip install '%s'\n"
             % (', '.join(missing), EXTRA))
         return 1
-    paths = args.paths or library.default_paths()
+    paths = args.paths
     if not paths:
-        return _usage_error('no PATH given and no shipped library found')
+        try:
+            paths = library.default_paths()
+        except data.DataNotFound as ex:
+            return _usage_error('no PATH given, and %s' % ex)
     try:
         files = library.expand(paths)
         environments = library.expand(args.environment)

@@ -14,9 +14,9 @@
 """The files ``selfheal validate`` checks, and what kind each one is."""
 
 import os
-import sys
 import typing
 
+from selfheal import data
 from selfheal_checks import yaml_lines
 
 HOT = 'HOT template'
@@ -24,7 +24,8 @@ ENVIRONMENT = 'Heat environment'
 VITRAGE = 'Vitrage template'
 MISTRAL = 'Mistral definition'
 
-# The shipped library: directory -> the kind of the files in it.
+# The shipped library: directory -> the kind of the files in it
+# (the directories are selfheal.data.SUBDIRS).
 LIBRARY_DIRS = {'templates': HOT, 'vitrage_templates': VITRAGE,
                 'workflows': MISTRAL}
 YAML_SUFFIXES = ('.yaml', '.yml', '.template')
@@ -138,13 +139,9 @@ def expand(paths):
 
 
 def default_paths():
-    """The shipped library: the source tree, else the installed share dir."""
-    package_dir = os.path.dirname(os.path.dirname(
-        os.path.dirname(os.path.abspath(__file__))))
-    candidates = [package_dir,
-                  os.path.join(sys.prefix, 'share', 'heat-selfhealing')]
-    for base in candidates:
-        dirs = [os.path.join(base, name) for name in LIBRARY_DIRS]
-        if all(os.path.isdir(d) for d in dirs):
-            return dirs
-    return []
+    """The shipped library directories, in the data directory that
+    selfheal.data.find() names; raises data.DataNotFound saying where it
+    looked.
+    """
+    root = data.find()
+    return [os.path.join(root, name) for name in LIBRARY_DIRS]
