@@ -27,14 +27,20 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 log "installing heat-selfhealing with its test requirements"
 "$VENV/bin/pip" install -q --upgrade pip
-"$VENV/bin/pip" install -q -r requirements.txt -r test-requirements.txt
+"$VENV/bin/pip" install -q -r requirements.txt -r test-requirements.txt \
+    -r doc/requirements.txt
 "$VENV/bin/pip" install -q -e .
 
 export PATH="$PWD/$VENV/bin:$PATH"
 
 log "flake8 (hacking)"
 flake8 heat_plugins selfheal selfheal_checks heat_tempest_plugin_ext tests \
-    benchmarks
+    benchmarks doc/source/_exts
+
+log "docs and release notes (sphinx -W: a warning fails)"
+sphinx-build -q -W -b html doc/source doc/build/html
+sphinx-build -q -a -E -W -d releasenotes/build/doctrees -b html \
+    releasenotes/source releasenotes/build/html
 
 log "selfheal validate (the shipped library)"
 selfheal validate templates vitrage_templates workflows

@@ -11,8 +11,20 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '_exts'))
+
 project = 'heat-selfhealing'
 copyright = 'heat-selfhealing developers'
-extensions = []
+extensions = [
+    'selfheal_library',
+    'selfheal_resources',
+]
 exclude_patterns = ['_build']
 html_theme = 'alabaster'
+# Commands and values are quoted from the code as they are: no curly
+# quotes, no dashes made of "--".
+smartquotes = False
