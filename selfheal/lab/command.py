@@ -28,6 +28,11 @@ def _controller():
     return control.Controller(_lab())
 
 
+def _openstack():
+    """The lab's openstack client, as a command that works as typed."""
+    return str(_lab().services_venv / 'bin' / 'openstack')
+
+
 def cmd_install(args):
     from selfheal.lab import install
     install.install(_lab())
@@ -37,8 +42,8 @@ def cmd_install(args):
 def cmd_up(args):
     started = time.monotonic()
     _controller().up()
-    print('lab up in %.0f s; try: openstack --os-cloud %s server list'
-          % (time.monotonic() - started, layout.CLOUD))
+    print('lab up in %.0f s; try: %s --os-cloud %s server list'
+          % (time.monotonic() - started, _openstack(), layout.CLOUD))
     return 0
 
 
@@ -63,7 +68,8 @@ def cmd_env(args):
     print('clouds.yaml: %s (also %s)'
           % (cloud.user_clouds_yaml(), lab.clouds_yaml))
     print('home:       %s' % lab.home)
-    print('usage:      openstack --os-cloud %s stack list' % layout.CLOUD)
+    print('usage:      %s --os-cloud %s stack list'
+          % (_openstack(), layout.CLOUD))
     try:
         rows = cloud.endpoints(lab)
     except Exception as e:  # keystone down: say so, show the ports

@@ -18,6 +18,7 @@ compares and skips, so it takes seconds.
 """
 
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 
 from selfheal.lab import bootstrap
@@ -70,8 +72,33 @@ VITRAGE_REQUIREMENTS = (
 HERE = pathlib.Path(__file__).resolve().parent
 
 
+# A long step says it still runs this often.
+PROGRESS_SECONDS = 30
+
+
 def _say(out, msg):
     out('install: ' + msg)
+
+
+@contextlib.contextmanager
+def _step(out, what):
+    """Say what starts, that it still runs, and how long it took."""
+    started = time.monotonic()
+    _say(out, what)
+    finished = threading.Event()
+
+    def remind():
+        while not finished.wait(PROGRESS_SECONDS):
+            _say(out, '%s: still running, %.0f s' % (
+                what, time.monotonic() - started))
+    reminder = threading.Thread(target=remind, daemon=True)
+    reminder.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        reminder.join()
+    _say(out, '%s: done in %.0f s' % (what, time.monotonic() - started))
 
 
 def _digest(*parts):
@@ -124,15 +151,15 @@ def install_apt(out):
         return
     sudo = [] if os.geteuid() == 0 else ['sudo']
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-    _say(out, 'apt-get install %s' % ' '.join(missing))
-    for argv in (sudo + ['apt-get', 'update', '-qq'],
-                 sudo + ['apt-get', 'install', '-y', '-qq',
-                         '--no-install-recommends', *missing]):
-        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-        if proc.returncode:
-            raise bootstrap.LabError('%s failed:\n%s' % (
-                ' '.join(argv), proc.stdout.decode()[-3000:]))
+    with _step(out, 'apt-get install %s' % ' '.join(missing)):
+        for argv in (sudo + ['apt-get', 'update', '-qq'],
+                     sudo + ['apt-get', 'install', '-y', '-qq',
+                             '--no-install-recommends', *missing]):
+            proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+            if proc.returncode:
+                raise bootstrap.LabError('%s failed:\n%s' % (
+                    ' '.join(argv), proc.stdout.decode()[-3000:]))
 
 
 def _venv_digest(requirements, constraints):
@@ -159,14 +186,14 @@ def _venv(out, lab, stamp, key):
         return
     if not python.exists():
         _check([sys.executable, '-m', 'venv', path], 'python -m venv')
-    _say(out, 'pip install into %s (a few minutes on a fresh machine)'
-         % path)
     argv = [python, '-m', 'pip', 'install', '-q',
             '--disable-pip-version-check', *requirements]
     if constraints.exists():
         argv += ['-c', constraints]
-    _check(argv, 'pip install into %s' % path)
-    _check([python, '-m', 'pip', 'check'], 'pip check in %s' % path)
+    with _step(out, 'pip install into %s (a few minutes on a fresh '
+                    'machine)' % path):
+        _check(argv, 'pip install into %s' % path)
+        _check([python, '-m', 'pip', 'check'], 'pip check in %s' % path)
     stamp[key] = want
     if key == 'services':
         stamp.pop('repo', None)  # a rebuilt venv needs the checkout again
@@ -179,10 +206,10 @@ def _install_repo(out, lab, repo, stamp):
     if stamp.get('repo') == want:
         _say(out, 'repository already installed in the lab venv')
         return
-    _say(out, 'pip install -e %s' % repo)
-    _check([lab.services_venv / 'bin' / 'python', '-m', 'pip', 'install',
-            '-q', '--disable-pip-version-check', '--no-deps', '-e', repo],
-           'pip install -e %s' % repo)
+    with _step(out, 'pip install -e %s' % repo):
+        _check([lab.services_venv / 'bin' / 'python', '-m', 'pip',
+                'install', '-q', '--disable-pip-version-check', '--no-deps',
+                '-e', repo], 'pip install -e %s' % repo)
     stamp['plugin_dir'] = _check(
         [lab.services_venv / 'bin' / 'selfheal', 'plugin-dir'],
         'selfheal plugin-dir').strip()
@@ -198,12 +225,12 @@ def _vitrage_etc(out, lab, stamp):
     cache.mkdir(parents=True, exist_ok=True)
     sdist = cache / ('vitrage-%s.tar.gz' % VITRAGE_VERSION)
     if not sdist.exists():
-        _say(out, 'pip download vitrage==%s (sdist, for etc/vitrage)'
-             % VITRAGE_VERSION)
-        _check([lab.vitrage_venv / 'bin' / 'python', '-m', 'pip', 'download',
-                '-q', '--disable-pip-version-check', '--no-deps',
-                '--no-binary', ':all:', '-d', cache,
-                'vitrage==' + VITRAGE_VERSION], 'pip download vitrage')
+        with _step(out, 'pip download vitrage==%s (sdist, for '
+                        'etc/vitrage)' % VITRAGE_VERSION):
+            _check([lab.vitrage_venv / 'bin' / 'python', '-m', 'pip',
+                    'download', '-q', '--disable-pip-version-check',
+                    '--no-deps', '--no-binary', ':all:', '-d', cache,
+                    'vitrage==' + VITRAGE_VERSION], 'pip download vitrage')
     prefix = 'vitrage-%s/etc/vitrage/' % VITRAGE_VERSION
     tmp = lab.vitrage_etc.with_name('vitrage-etc.tmp')
     shutil.rmtree(tmp, ignore_errors=True)
