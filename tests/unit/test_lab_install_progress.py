@@ -47,4 +47,3 @@ def test_a_failed_step_does_not_say_done(monkeypatch):
         with install._step(said.append, 'apt-get install mariadb-server'):
             raise RuntimeError('apt-get failed')
     assert said == ['install: apt-get install mariadb-server']
-
