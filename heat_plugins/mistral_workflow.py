@@ -11,6 +11,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import time
+
 from mistralclient.api import base as mistral_base
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
@@ -34,6 +36,12 @@ LOG = logging.getLogger(__name__)
 # so such a refusal is asked again before it is believed.
 PARSE_ERRORS = ('Parse error', 'Lexical error')
 PARSE_ATTEMPTS = 3
+
+# An answer that is neither a refusal nor a success, e.g. the empty 408 or
+# 500 of Mistral's WSGI server, leaves the outcome unknown: what Mistral
+# holds is read back, and a create it did not make is asked again.
+CREATE_ATTEMPTS = 3
+NOT_PROCESSED = (408, 429)
 
 
 class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
@@ -158,22 +166,35 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
     def remote_create(self, props):
         text = self.definition_text(props)
         namespace = props[self.NAMESPACE]
-        try:
-            created = _asked_again_on_parse_error(
-                lambda: self.client().workflows.create(
-                    text, namespace=namespace, scope=props[self.SCOPE]))
-        except mistral_base.APIException as ex:
-            if _is_refusal(ex):
-                raise
-            created = self._stored_despite(ex, text, namespace)
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                created = _asked_again_on_parse_error(
+                    lambda: self.client().workflows.create(
+                        text, namespace=namespace, scope=props[self.SCOPE]))
+                break
+            except mistral_base.APIException as ex:
+                if _is_refusal(ex):
+                    raise
+                created = self._stored_despite(ex, text, namespace)
+                if created:
+                    break
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                LOG.warning('Mistral stored none of the workflows and '
+                            'answered "%(answer)s" (attempt %(attempt)d of '
+                            '%(attempts)d); asking again',
+                            {'answer': self.describe_error(ex),
+                             'attempt': attempt,
+                             'attempts': CREATE_ATTEMPTS})
+                time.sleep(attempt)
         self._record(created)
         return created[0].id
 
     def _stored_despite(self, answer, text, namespace):
         """The workflows of text that Mistral holds after an unclear
-        answer, such as a 5xx after the commit; raise the answer unless it
-        holds them all. Mistral stores a file in one transaction, and
-        names it already held would have been refused with a 409.
+        answer, such as a 5xx after the commit: all of them, or [] if
+        none; raise the answer if only some. Mistral stores a file in one
+        transaction, and names it already held are refused with a 409.
         """
         names = list(definition_checks.mistral_workflow_inputs(text))
         found = []
@@ -183,15 +204,15 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
                     name, namespace=namespace))
             except Exception as ex:
                 self.client_plugin().ignore_not_found(ex)
-        if len(found) < len(names):
-            if found:
-                self._record(found)
-                self.resource_id_set(found[0].id)
+        if found and len(found) < len(names):
+            self._record(found)
+            self.resource_id_set(found[0].id)
             raise answer
-        LOG.warning('Mistral stored the workflows %(names)s although it '
-                    'answered "%(answer)s"',
-                    {'names': ', '.join(names),
-                     'answer': self.describe_error(answer)})
+        if found:
+            LOG.warning('Mistral stored the workflows %(names)s although '
+                        'it answered "%(answer)s"',
+                        {'names': ', '.join(names),
+                         'answer': self.describe_error(answer)})
         return found
 
     def remote_status(self):
@@ -330,8 +351,9 @@ def _asked_again_on_parse_error(call, refusal=lambda answer: None):
 
 
 def _is_refusal(ex):
-    """Whether Mistral refused the request, so it changed nothing."""
-    return isinstance(ex.error_code, int) and 400 <= ex.error_code < 500
+    """Whether Mistral refused the request: asking again is pointless."""
+    return (isinstance(ex.error_code, int) and 400 <= ex.error_code < 500
+            and ex.error_code not in NOT_PROCESSED)
 
 
 def _is_parse_error(message):

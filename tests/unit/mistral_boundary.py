@@ -19,7 +19,8 @@ NAMESPACE = 'unit-tests'
 class FaultyWorkflows(object):
     """The real workflows manager, failing once where a test says.
 
-    fail[name] is raised by the next call of that method, fail_after[name]
+    fail[name] (an exception, or a list raised one per call) is raised by
+    the next call of that method, fail_after[name]
     once the real call is made (an answer lost after the commit),
     answers[name] returned instead of the real answer; calls records
     every call.
@@ -38,11 +39,21 @@ class FaultyWorkflows(object):
         def call(*args, **kwargs):
             self.calls.append(name)
             if name in self.fail:
-                raise self.fail.pop(name)
+                raise _next(self.fail, name)
             if name in self.answers:
                 return self.answers.pop(name)
             answer = method(*args, **kwargs)
             if name in self.fail_after:
-                raise self.fail_after.pop(name)
+                raise _next(self.fail_after, name)
             return answer
         return call
+
+
+def _next(failures, name):
+    """The failure for this call; a list gives one per call."""
+    failure = failures[name]
+    if not isinstance(failure, list):
+        return failures.pop(name)
+    if len(failure) == 1:
+        del failures[name]
+    return failure.pop(0)

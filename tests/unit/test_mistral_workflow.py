@@ -252,8 +252,8 @@ def test_reference_is_the_first_workflows_name(heat, mistral, lifecycle):
 
 def test_server_error_on_create_fails_clearly_and_leaves_nothing(heat,
                                                                  mistral):
-    mistral.fail['create'] = mistral_base.APIException(
-        500, 'Internal Server Error')
+    mistral.fail['create'] = [mistral_base.APIException(
+        500, 'Internal Server Error') for _attempt in range(3)]
     stack = _create(_stack(heat))
 
     assert stack.state == (stack.CREATE, stack.FAILED)
@@ -276,8 +276,31 @@ def test_workflows_stored_despite_an_error_answer_are_owned(
     assert _in_mistral(mistral) == {}
 
 
+def test_a_create_mistral_did_not_make_is_asked_again(heat, mistral,
+                                                      lifecycle):
+    # cheroot's empty 408 when a request body comes late.
+    mistral.fail['create'] = mistral_base.APIException(408, b'')
+    stack = lifecycle.create(_stack(heat))
+
+    assert stack.state == (stack.CREATE, stack.COMPLETE), stack.status_reason
+    assert mistral.calls.count('create') == 2
+    assert set(_in_mistral(mistral)) == {'unit.greet', 'unit.farewell'}
+
+
+def test_a_refusal_is_not_asked_again(heat, mistral):
+    mistral.fail['create'] = mistral_base.APIException(
+        403, 'workflows:publicize is disallowed by policy')
+    stack = _create(_stack(heat))
+
+    assert stack['workflows'].status_reason.endswith(
+        'HTTP 403: workflows:publicize is disallowed by policy')
+    assert mistral.calls.count('create') == 1
+    assert _in_mistral(mistral) == {}
+
+
 def test_an_empty_error_answer_is_described(heat, mistral):
-    mistral.fail['create'] = mistral_base.APIException(502, b'')
+    mistral.fail['create'] = [mistral_base.APIException(502, b'')
+                              for _attempt in range(3)]
     stack = _create(_stack(heat))
 
     assert stack['workflows'].status_reason == (
