@@ -305,9 +305,12 @@ class _Child(object):
         """Let the child end within ``grace`` s, else kill it."""
         if self._stderr.closed:
             return
-        try:
-            self.process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
+        # Polled: under eventlet (Heat <= 24) wait(timeout) raises
+        # eventlet's own TimeoutExpired, not subprocess's.
+        deadline = time.monotonic() + grace
+        while self.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):

@@ -79,6 +79,11 @@ class HeatChecks(object):
         import heat_plugins
         from selfheal.validate import heat_environment
 
+        try:
+            cfg.CONF.find_file('policy.yaml')
+        except cfg.NotInitializedError:
+            # Older oslo.policy reads the configuration for a context.
+            cfg.CONF([], project='heat', default_config_files=[])
         plugin_dir = os.path.dirname(os.path.abspath(heat_plugins.__file__))
         if plugin_dir not in cfg.CONF.plugin_dirs:
             cfg.CONF.set_override('plugin_dirs',
