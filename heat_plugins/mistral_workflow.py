@@ -197,13 +197,7 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
         transaction, and names it already held are refused with a 409.
         """
         names = list(definition_checks.mistral_workflow_inputs(text))
-        found = []
-        for name in names:
-            try:
-                found.append(self.client().workflows.get(
-                    name, namespace=namespace))
-            except Exception as ex:
-                self.client_plugin().ignore_not_found(ex)
+        found = [wf for wf in self._read(names, namespace) if wf is not None]
         if found and len(found) < len(names):
             self._record(found)
             self.resource_id_set(found[0].id)
@@ -215,16 +209,24 @@ class MistralWorkflowDefinition(remote_definition.RemoteDefinition):
                          'answer': self.describe_error(answer)})
         return found
 
-    def remote_status(self):
-        missing = []
-        held = self._stored_workflows()
-        for name, wf_id in held:
+    def _read(self, identifiers, namespace):
+        """Mistral's workflow for each id or name; None where it has none."""
+        answers = []
+        for identifier in identifiers:
             try:
-                self.client().workflows.get(
-                    wf_id, namespace=self.properties[self.NAMESPACE])
+                answers.append(self.client().workflows.get(
+                    identifier, namespace=namespace))
             except Exception as ex:
                 self.client_plugin().ignore_not_found(ex)
-                missing.append(name)
+                answers.append(None)
+        return answers
+
+    def remote_status(self):
+        held = self._stored_workflows()
+        answers = self._read([wf_id for _name, wf_id in held],
+                             self.properties[self.NAMESPACE])
+        missing = [name for (name, _id), wf in zip(held, answers)
+                   if wf is None]
         if len(missing) == len(held):
             return None
         if missing:
